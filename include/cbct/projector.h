@@ -21,8 +21,9 @@ extern "C" {
 #endif
 
 typedef enum {
-    CBCT_KERNEL_FAST = 0,  /* optimised CPU kernel (default) */
-    CBCT_KERNEL_REFERENCE  /* plain loops, for tests */
+    CBCT_KERNEL_FAST = 0,    /* optimised CPU kernel, SIMD where available (default) */
+    CBCT_KERNEL_REFERENCE,   /* plain loops in double precision, for tests */
+    CBCT_KERNEL_FAST_SCALAR  /* the fast kernel without SIMD: same bits as FAST */
 } cbct_kernel;
 
 typedef struct cbct_projector_opts {
