@@ -20,14 +20,16 @@ typedef struct cbct_atomic_file {
 } cbct_atomic_file;
 
 cbct_status cbct_atomic_open(const char *path, cbct_atomic_file *f);
-/* Writes `bytes` (CBCT_ERR_IO naming the file on a short write). */
+/* Writes `bytes` (CBCT_ERR_IO naming the file on a short write; the
+ * temporary file is then removed, as by abort, and later calls fail). */
 cbct_status cbct_atomic_write(cbct_atomic_file *f, const void *data, size_t bytes);
 /* Flush, fsync, rename; on failure the temporary file is removed. */
 cbct_status cbct_atomic_commit(cbct_atomic_file *f);
 /* Removes the temporary file; safe to call after commit (no-op). */
 void cbct_atomic_abort(cbct_atomic_file *f);
 
-/* Reads a whole (small) text file, NUL-terminated; caller frees with free(). */
+/* Reads a whole (small) text file, NUL-terminated; caller frees with free().
+ * CBCT_ERR_FORMAT naming the file when it has more than `max_bytes`. */
 cbct_status cbct_read_text_file(const char *path, size_t max_bytes, char **out, size_t *len);
 
 /* ---- NumPy .npy ----------------------------------------------------------- */
@@ -43,6 +45,12 @@ typedef struct cbct_npy_header {
 
 /* Parses the header (v1.0/2.0/3.0, little-endian, C order). */
 cbct_status cbct_npy_read_header(const char *path, cbct_npy_header *out);
+/* The same from memory: `bytes` holds the first `n_bytes` of a file of
+ * `file_bytes` bytes named `name` (for messages). Needs the whole header in
+ * `bytes` (CBCT_ERR_FORMAT otherwise); checks that the data fits the file.
+ * Never reads past `n_bytes` (the entry point for fuzzing). */
+cbct_status cbct_npy_parse_header(const void *bytes, size_t n_bytes, uint64_t file_bytes,
+                                  const char *name, cbct_npy_header *out);
 /* Reads the whole array as float32 (float64 and uint16 converted). */
 cbct_status cbct_npy_read(const char *path, cbct_array *out);
 /* Reads rows [first, first + count) of the slowest axis into `dst`. */
@@ -51,7 +59,10 @@ cbct_status cbct_npy_read_slices(const char *path, const cbct_npy_header *h, int
 cbct_status cbct_npy_write(const char *path, const cbct_array *a);
 
 /* A .npy written slab by slab (for outputs larger than the memory budget):
- * open with the full shape, write the slowest-axis slices in order, commit. */
+ * open with the full shape, write the slowest-axis slices in order, commit.
+ * Any error (a failed write, more slices than the shape, a commit before
+ * all slices) removes the temporary file: no output appears. Abort is safe
+ * at any time, also after commit or a failed open. */
 typedef struct cbct_npy_writer {
     cbct_atomic_file file;
     int64_t shape[3];
@@ -69,7 +80,10 @@ void cbct_npy_writer_abort(cbct_npy_writer *w);
 cbct_status cbct_png_write_gray(const char *path, const float *image, int64_t height,
                                 int64_t width, float lo, float hi);
 /* Axial (middle z) or coronal (middle y) slice of a volume, side by side for
- * `n_volumes` volumes of the same shape, window [lo, hi]. */
+ * `n_volumes` volumes of the same shape, window [lo, hi]. Axial: z = nz/2,
+ * ny x nx; coronal: y = ny/2, nz x nx; sagittal: x = nx/2, nz x ny; in the
+ * coronal and sagittal images the top row is the highest z. Volumes are
+ * separated by 4 black pixels. */
 typedef enum { CBCT_SLICE_AXIAL = 0, CBCT_SLICE_CORONAL, CBCT_SLICE_SAGITTAL } cbct_slice_plane;
 cbct_status cbct_png_write_slices(const char *path, const cbct_array *const *volumes,
                                   int n_volumes, cbct_slice_plane plane, float lo, float hi);

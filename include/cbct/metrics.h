@@ -16,8 +16,15 @@ typedef struct cbct_metrics {
     double max_abs_diff;
 } cbct_metrics;
 
-/* `mask` (optional, same size, nonzero = inside) restricts RMSE/PSNR and
- * the SSIM window centres. data_range <= 0: taken from the reference. */
+/* `mask` (optional, same size, nonzero = inside) restricts RMSE/PSNR,
+ * max_abs_diff and the SSIM window centres. data_range <= 0: max - min of
+ * the whole reference (1 if the reference is constant). PSNR is +inf when
+ * rmse = 0. SSIM averages the windows that fit inside the volume (centres
+ * at least 3 voxels from each border; an axis shorter than 7 voxels uses
+ * its whole extent), with sample (co)variances as scikit-image's default.
+ * Errors: CBCT_ERR_ARG on a shape mismatch (naming both shapes) or a mask
+ * that selects nothing; CBCT_ERR_NUMERIC on NaN/Inf in either volume.
+ * Bit-identical for any thread count. */
 cbct_status cbct_compare(const cbct_array *reference, const cbct_array *test,
                          const unsigned char *mask, double data_range, cbct_metrics *out);
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cbct needs to build and test, when missing.
+# Safe to run again: it does nothing when everything is there.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config  # compiler and build
+  libfftw3-dev                      # FDK ramp filter
+  libcjson-dev                      # geometry JSON
+  libpng-dev                        # PNG previews
+  libyaml-dev                       # configs (solvers)
+  python3                           # test helpers
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
