@@ -70,8 +70,10 @@ cbct_status cbct_geometry_subset(const cbct_geometry *g, int64_t first, int64_t 
  * source not on the detector plane. Message names the view and the field. */
 cbct_status cbct_geometry_validate(const cbct_geometry *g);
 
-/* A default volume: `n` voxels a side, sized to the field of view of the
- * scan (the largest centred cube every view sees). */
+/* A default volume of nz x ny x nx voxels centred on the origin, sized to
+ * the field of view of the scan: the largest centred box (square in x, y)
+ * that every view sees whole, with voxel size dz = height / nz and
+ * dx = dy = side / max(nx, ny). */
 cbct_status cbct_volume_geom_fit(const cbct_geometry *g, int64_t nz, int64_t ny, int64_t nx,
                                  cbct_volume_geom *out);
 

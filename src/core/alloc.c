@@ -29,7 +29,7 @@ static void update_peak(size_t now)
 
 void *cbct_alloc(size_t bytes, const char *what)
 {
-    char a[32], b[32], c[32];
+    char a[32], b[32], c[32], d[32];
     if (!what)
         what = "buffer";
     long countdown = atomic_load(&fail_countdown);
@@ -54,7 +54,7 @@ void *cbct_alloc(size_t bytes, const char *what)
                    "%s left); raise --mem or use smaller chunks",
                    cbct_format_size(bytes, a, sizeof a), what,
                    cbct_format_size(budget, b, sizeof b), cbct_format_size(used, c, sizeof c),
-                   cbct_format_size(budget > used ? budget - used : 0, c, sizeof c));
+                   cbct_format_size(budget > used ? budget - used : 0, d, sizeof d));
         return NULL;
     }
     /* aligned_alloc needs a size that is a multiple of the alignment. */

@@ -213,32 +213,45 @@ cbct_status cbct_volume_geom_fit(const cbct_geometry *g, int64_t nz, int64_t ny,
     if (nz <= 0 || ny <= 0 || nx <= 0)
         return cbct_error(CBCT_ERR_ARG, "volume shape %lld x %lld x %lld: expected positive",
                           (long long)nz, (long long)ny, (long long)nx);
-    /* Field of view of view 0's cone, seen at the origin: the detector
-     * half-extent scaled by (distance to origin / distance to detector). */
-    const cbct_view *w = &g->views[0];
-    double n[3], sd[3];
-    vec3_cross(w->u, w->v, n);
-    vec3_scale(n, 1.0 / vec3_norm(n), n);
-    vec3_sub(w->det, w->src, sd);
-    double sdd = fabs(vec3_dot(sd, n));
-    double sod = fabs(vec3_dot(w->src, n));
-    if (!(sdd > 0))
-        return cbct_error(CBCT_ERR_GEOMETRY, "view 0: source on the detector plane");
-    double mag = sod / sdd;
-    double half_u = 0.5 * (double)g->det_cols * vec3_norm(w->u) * mag;
-    double half_v = 0.5 * (double)g->det_rows * vec3_norm(w->v) * mag;
+    /* For every view: the pixel the origin projects to, how far the detector
+     * reaches from it on each side (offset detectors reach less on one
+     * side), scaled back to the origin by the magnification. */
+    double half_u = INFINITY, half_v = INFINITY, sod = 0;
+    for (int64_t i = 0; i < g->n_views; i++) {
+        double m[3][4];
+        cbct_status s = cbct_view_projection_matrix(g, i, m);
+        if (s)
+            return s;
+        const cbct_view *w = &g->views[i];
+        double depth = m[2][3]; /* of the origin, along the detector normal (mm) */
+        double n[3] = {m[2][0], m[2][1], m[2][2]}, sd[3];
+        vec3_sub(w->det, w->src, sd);
+        double sdd = vec3_dot(sd, n);
+        if (!(depth > 0) || !(sdd > depth))
+            return cbct_error(CBCT_ERR_GEOMETRY, "view %lld: the origin is not between the "
+                              "source and the detector", (long long)i);
+        double col0 = m[0][3] / depth, row0 = m[1][3] / depth;
+        double cols_free = fmin(col0 + 0.5, (double)g->det_cols - 0.5 - col0);
+        double rows_free = fmin(row0 + 0.5, (double)g->det_rows - 0.5 - row0);
+        half_u = fmin(half_u, cols_free * vec3_norm(w->u) * depth / sdd);
+        half_v = fmin(half_v, rows_free * vec3_norm(w->v) * depth / sdd);
+        sod = fmax(sod, depth);
+    }
+    if (!(half_u > 0) || !(half_v > 0))
+        return cbct_error(CBCT_ERR_GEOMETRY, "the detector does not see the origin in every "
+                          "view: cannot fit a volume");
     /* The in-plane circle of radius r is inside the fan when
      * r = sod * sin(atan(half_u / sod)). */
     double radius = sod * sin(atan(half_u / sod));
     double side_xy = radius * sqrt(2.0); /* square inscribed in the circle */
     double voxel_xy = side_xy / (double)(nx > ny ? nx : ny);
-    /* Along z: keep the cube inside the cone at its near face too. */
+    /* Along z: keep the box inside the cone at its face nearest the source. */
     double half_z = half_v * (sod - radius) / sod;
     double voxel_z = 2.0 * half_z / (double)nz;
     out->shape[0] = nz;
     out->shape[1] = ny;
     out->shape[2] = nx;
-    out->voxel_size[0] = voxel_z < voxel_xy ? voxel_z : voxel_xy;
+    out->voxel_size[0] = voxel_z;
     out->voxel_size[1] = voxel_xy;
     out->voxel_size[2] = voxel_xy;
     out->origin[0] = out->origin[1] = out->origin[2] = 0;

@@ -1,3 +1,99 @@
+/* cbct: the command-line tool. Dispatches sub-commands; each one lives in
+ * its own cmd_<name>.c and parses its options with args.c. */
 #include <stdio.h>
-#include "cbct.h"
-int main(void) { printf("cbct %s\n", CBCT_VERSION); return 0; }
+#include <string.h>
+
+#include "args.h"
+#include "cli.h"
+
+typedef int (*cli_command_fn)(cli_context *ctx, int argc, char **argv);
+
+typedef struct command_entry {
+    const char *name;
+    cli_command_fn run;
+    const char *summary;
+} command_entry;
+
+static const command_entry commands[] = {
+    {"phantom", cmd_phantom, "make a test volume (Shepp-Logan, walnut, ball)"},
+    {"geometry", cmd_geometry, "write a circular scan geometry, or describe one"},
+    {"project", cmd_project, "forward-project a volume (line integrals)"},
+    {"backproject", cmd_backproject, "back-project projections (adjoint of project)"},
+    {"fdk", cmd_fdk, "FDK reconstruction from projections"},
+    {"compare", cmd_compare, "RMSE, PSNR, SSIM and max difference of two volumes"},
+    {"info", cmd_info, "describe a .npy array or a geometry .json"},
+    {"demo", cmd_demo, "phantom, scan, FDK and previews in one go"},
+};
+#define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "Usage: cbct <command> [options]\n\n"
+                 "Cone-beam CT: phantoms, ASTRA-compatible geometry, projectors, FDK.\n\n"
+                 "Commands:\n");
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "  %-12s %s\n", "help", "this list, or 'cbct help <command>'");
+    fprintf(out, "\nEvery command accepts --mem SIZE, --threads N, --quiet, --verbose and "
+                 "-h/--help.\n'cbct --version' prints the version. Exit codes: 0 ok, "
+                 "1 runtime error, 2 usage error.\n");
+}
+
+static const command_entry *find_command(const char *name)
+{
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* "cbct help [command]". */
+static int run_help(cli_context *ctx, int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    const command_entry *c = find_command(argv[1]);
+    if (!c)
+        return cli_usage_error(ctx, "unknown command '%s'", argv[1]);
+    char *help_argv[] = {argv[1], "--help", NULL};
+    snprintf(ctx->command, sizeof ctx->command, "%s", c->name);
+    return c->run(ctx, 2, help_argv);
+}
+
+int main(int argc, char **argv)
+{
+    cli_context ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.t_start = cbct_seconds();
+    snprintf(ctx.command, sizeof ctx.command, "%s", argc > 1 ? argv[1] : "");
+    cli_progress_init(&ctx.progress, 0); /* enabled by cli_parse after --quiet is known */
+    cbct_set_log(cli_log, &ctx, CBCT_LOG_DEBUG);
+    cbct_set_progress(cli_progress_update, &ctx.progress);
+
+    if (argc < 2) {
+        print_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("cbct %s\n", CBCT_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
+        print_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(name, "help") == 0)
+        return run_help(&ctx, argc - 1, argv + 1);
+    const command_entry *c = find_command(name);
+    if (!c) {
+        fprintf(stderr, "cbct: unknown command '%s'\n", name);
+        print_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    int rc = c->run(&ctx, argc - 1, argv + 1);
+    cli_progress_clear(&ctx.progress);
+    return rc;
+}
