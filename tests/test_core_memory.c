@@ -33,6 +33,8 @@ int main(void)
     CHECK(too_big == NULL);
     CHECK_MSG(strstr(cbct_last_error(), "projection batch") &&
                   strstr(cbct_last_error(), "budget 1.00 MiB") &&
+                  strstr(cbct_last_error(), "in use 512.06 KiB") &&
+                  strstr(cbct_last_error(), "511.94 KiB left") &&
                   strstr(cbct_last_error(), "--mem"),
               "message: %s", cbct_last_error());
     CHECK(cbct_mem_current() < 600 * 1024); /* the refused bytes are not counted */

@@ -154,4 +154,7 @@ extern const joseph_kernels joseph_fast_scalar_kernels;
  * stays a few percent of the work. */
 #define JOSEPH_ADJOINT_CHUNK 8
 
+/* Bytes of volume per forward sub-slab: about half of a core's L2 cache. */
+#define JOSEPH_FORWARD_SLAB_BYTES (8192 * 1024)
+
 #endif

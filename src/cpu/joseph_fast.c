@@ -140,41 +140,58 @@ void fast_ray_scatter(float *vol, const fast_ray *fr, float value)
         scatter_checked(vol, fr, k, value);
 }
 
+/* Slices per forward sub-slab: about JOSEPH_FORWARD_SLAB_BYTES of volume,
+ * so that the voxels every view reads stay in the core's cache while all
+ * views are traced through them (the volume is read from memory once, not
+ * once per view). */
+static int64_t forward_slab_slices(const joseph_slab *slab)
+{
+    int64_t plane_bytes = slab->stride[0] * (int64_t)sizeof(float);
+    int64_t slices = JOSEPH_FORWARD_SLAB_BYTES / (plane_bytes > 0 ? plane_bytes : 1);
+    return slices < 1 ? 1 : slices;
+}
+
+/* Adds the rays of one view through one sub-slab to the view's projection. */
+static void project_view_slab(const cbct_geometry *g, const joseph_view *jv,
+                              const joseph_slab *sub, const float *sub_data, float *view_proj,
+                              int use_simd)
+{
+    const int64_t cols = g->det_cols;
+    int64_t r0, r1, c0, c1;
+    joseph_shadow(g, jv, sub, &r0, &r1, &c0, &c1);
+    for (int64_t r = r0; r <= r1; r++) {
+        float *out = view_proj + r * cols;
+        if (use_simd && joseph_row_sum_avx512(jv, sub, sub_data, r, c0, c1, out + c0, 1))
+            continue;
+        for (int64_t c = c0; c <= c1; c++) {
+            fast_ray fr;
+            if (fast_ray_setup(jv, sub, r, c, &fr))
+                out[c] += fast_ray_sum(sub_data, &fr);
+        }
+    }
+}
+
 static void fast_project(const cbct_geometry *g, const joseph_view *views, cbct_block b,
                          const float *slab_data, float *proj, int accumulate, int use_simd)
 {
     joseph_slab slab;
     joseph_slab_setup(g, b.z0, b.nz, &slab);
-    const int64_t rows = g->det_rows, cols = g->det_cols;
-    /* One task = one detector row of one view: a fan-shaped sheet of the
-     * volume that stays in cache while its columns are traced. */
-#pragma omp parallel for schedule(dynamic, 4)
-    for (int64_t task = 0; task < b.n_views * rows; task++) {
-        int64_t view = task / rows, r = task % rows;
-        float *out = proj + (view * rows + r) * cols;
-        int64_t r0, r1, c0, c1;
-        joseph_shadow(g, &views[view], &slab, &r0, &r1, &c0, &c1);
-        if (r < r0 || r > r1) {
-            if (!accumulate)
-                memset(out, 0, (size_t)cols * sizeof(float));
-            continue;
-        }
-        /* Columns outside the shadow see nothing. */
-        if (!accumulate) {
-            for (int64_t c = 0; c < c0; c++)
-                out[c] = 0;
-            for (int64_t c = c1 + 1; c < cols; c++)
-                out[c] = 0;
-        }
-        if (use_simd && joseph_row_sum_avx512(&views[view], &slab, slab_data, r, c0, c1,
-                                              out + c0, accumulate))
-            continue;
-        for (int64_t c = c0; c <= c1; c++) {
-            fast_ray fr;
-            float sum = fast_ray_setup(&views[view], &slab, r, c, &fr)
-                            ? fast_ray_sum(slab_data, &fr) : 0.0f;
-            out[c] = accumulate ? out[c] + sum : sum;
-        }
+    const int64_t view_size = g->det_rows * g->det_cols;
+    if (!accumulate)
+        memset(proj, 0, (size_t)(b.n_views * view_size) * sizeof(float));
+    /* Sub-slabs in a fixed order; within one, each thread owns whole views,
+     * so every ray's partial sums are added in the same order for any
+     * number of threads. */
+    const int64_t step = forward_slab_slices(&slab);
+    for (int64_t s0 = 0; s0 < b.nz; s0 += step) {
+        int64_t ns = b.nz - s0 < step ? b.nz - s0 : step;
+        joseph_slab sub;
+        joseph_slab_setup(g, b.z0 + s0, ns, &sub);
+        const float *sub_data = slab_data + s0 * slab.stride[0];
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int64_t view = 0; view < b.n_views; view++)
+            project_view_slab(g, &views[view], &sub, sub_data, proj + view * view_size,
+                              use_simd);
     }
 }
 
