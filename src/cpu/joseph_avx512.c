@@ -83,6 +83,8 @@ static inline __mmask16 in_range(__m512i i, int32_t lo, int32_t hi)
 typedef struct lane_sample {
     __m512i idx[4];
     __mmask16 mask[4];
+    __mmask16 active; /* lanes whose ray has sample k */
+    __m512i ib, ic;
     __m512 wb, wc;
 } lane_sample;
 
@@ -114,10 +116,70 @@ static inline void sample_lanes(const lane_group *g, int64_t k, lane_sample *s)
     s->idx[1] = _mm512_add_epi32(s->idx[0], stride_b);
     s->idx[2] = _mm512_add_epi32(s->idx[0], stride_c);
     s->idx[3] = _mm512_add_epi32(s->idx[1], stride_c);
+    s->active = active;
+    s->ib = ib;
+    s->ic = ic;
     s->mask[0] = active & b0 & c0;
     s->mask[1] = active & b1 & c0;
     s->mask[2] = active & b0 & c1;
     s->mask[3] = active & b1 & c1;
+}
+
+/* Width (floats) of the window two 16-float loads cover. */
+enum { WINDOW = 2 * LANES };
+
+/* Most b rows the window path reads for one step (lanes of a detector row
+ * straddle a few slices where the cone is steep); beyond, gathers. */
+enum { MAX_WINDOW_ROWS = 6 };
+
+/* The four neighbours of every lane from contiguous loads instead of
+ * gathers, when the c axis is contiguous in memory, the active lanes' b
+ * indices span a few rows and their c indices fit one window: two 16-float
+ * loads per b row, rearranged by permutes, each lane taking its own pair of
+ * rows. Out-of-slab positions load as zero (masked loads), as in the gather
+ * path. Returns 0 when it does not apply. */
+static inline int window_neighbours(const lane_group *g, const lane_sample *s, int64_t k,
+                                    const float *vol, __m512 p[4])
+{
+    const fast_ray *r = g->first;
+    if (r->stride_c != 1 || !s->active)
+        return 0;
+    int32_t ib_min = _mm512_mask_reduce_min_epi32(s->active, s->ib);
+    int32_t n_rows = _mm512_mask_reduce_max_epi32(s->active, s->ib) - ib_min + 2;
+    if (n_rows > MAX_WINDOW_ROWS)
+        return 0;
+    int32_t c_min = _mm512_mask_reduce_min_epi32(s->active, s->ic);
+    int32_t c_max = _mm512_mask_reduce_max_epi32(s->active, s->ic);
+    if (c_max + 1 - c_min >= WINDOW)
+        return 0;
+    /* Window positions c_min + j that lie inside the slab along c. */
+    int32_t j0 = r->lo_c - c_min, j1 = r->hi_c - c_min;
+    j0 = j0 < 0 ? 0 : j0;
+    j1 = j1 > WINDOW ? WINDOW : j1;
+    uint32_t valid = j1 > j0 ? (uint32_t)(((uint64_t)1 << j1) - ((uint64_t)1 << j0)) : 0;
+    const __m512i rel = _mm512_sub_epi32(s->ic, _mm512_set1_epi32(c_min));
+    const __m512i rel1 = _mm512_add_epi32(rel, _mm512_set1_epi32(1));
+    for (int q = 0; q < 4; q++)
+        p[q] = _mm512_setzero_ps();
+    for (int32_t row = 0; row < n_rows; row++) {
+        int32_t jb = ib_min + row;
+        if (jb < r->lo_b || jb >= r->hi_b)
+            continue; /* outside the slab: zero */
+        /* Offset of (k, jb, c_min); masked lanes of the loads are not read. */
+        int64_t offset = k * r->stride_a + (int64_t)jb * r->stride_b - r->z_offset + c_min;
+        __m512 lo = _mm512_maskz_loadu_ps((__mmask16)valid, vol + offset);
+        __m512 hi = _mm512_maskz_loadu_ps((__mmask16)(valid >> LANES), vol + offset + LANES);
+        __m512 at_c = _mm512_permutex2var_ps(lo, rel, hi);
+        __m512 at_c1 = _mm512_permutex2var_ps(lo, rel1, hi);
+        /* Row jb is b for lanes with ib == jb, and b + 1 for ib == jb - 1. */
+        __mmask16 is_b = _mm512_cmpeq_epi32_mask(s->ib, _mm512_set1_epi32(jb));
+        __mmask16 is_b1 = _mm512_cmpeq_epi32_mask(s->ib, _mm512_set1_epi32(jb - 1));
+        p[0] = _mm512_mask_mov_ps(p[0], is_b, at_c);   /* (b, c) */
+        p[2] = _mm512_mask_mov_ps(p[2], is_b, at_c1);  /* (b, c + 1) */
+        p[1] = _mm512_mask_mov_ps(p[1], is_b1, at_c);  /* (b + 1, c) */
+        p[3] = _mm512_mask_mov_ps(p[3], is_b1, at_c1); /* (b + 1, c + 1) */
+    }
+    return 1;
 }
 
 static void trace_group(const lane_group *g, const float *vol, float *out, int accumulate)
@@ -127,17 +189,17 @@ static void trace_group(const lane_group *g, const float *vol, float *out, int a
     for (int64_t k = g->k_min; k <= g->k_max; k++) {
         lane_sample s;
         sample_lanes(g, k, &s);
-        __m512 p00 = _mm512_mask_i32gather_ps(zero, s.mask[0], s.idx[0], vol, 4);
-        __m512 p01 = _mm512_mask_i32gather_ps(zero, s.mask[1], s.idx[1], vol, 4);
-        __m512 p10 = _mm512_mask_i32gather_ps(zero, s.mask[2], s.idx[2], vol, 4);
-        __m512 p11 = _mm512_mask_i32gather_ps(zero, s.mask[3], s.idx[3], vol, 4);
+        __m512 p[4];
+        if (!window_neighbours(g, &s, k, vol, p)) {
+            for (int q = 0; q < 4; q++)
+                p[q] = _mm512_mask_i32gather_ps(zero, s.mask[q], s.idx[q], vol, 4);
+        }
+        __m512 p00 = p[0], p01 = p[1], p10 = p[2], p11 = p[3];
         __m512 lo = _mm512_add_ps(p00, _mm512_mul_ps(s.wb, _mm512_sub_ps(p01, p00)));
         __m512 hi = _mm512_add_ps(p10, _mm512_mul_ps(s.wb, _mm512_sub_ps(p11, p10)));
         __m512 value = _mm512_add_ps(lo, _mm512_mul_ps(s.wc, _mm512_sub_ps(hi, lo)));
         /* Only lanes whose ray has sample k add, as the scalar path does. */
-        __mmask16 active = _mm512_cmpge_epi32_mask(_mm512_set1_epi32((int32_t)k), g->k_first) &
-                           _mm512_cmple_epi32_mask(_mm512_set1_epi32((int32_t)k), g->k_last);
-        sum = _mm512_mask_add_ps(sum, active, sum, value);
+        sum = _mm512_mask_add_ps(sum, s.active, sum, value);
     }
     float result[LANES];
     _mm512_storeu_ps(result, _mm512_mul_ps(sum, g->step));
@@ -191,7 +253,8 @@ static int slab_fits_int32(const joseph_slab *slab)
 }
 
 int joseph_row_sum_avx512(const joseph_view *jv, const joseph_slab *slab, const float *vol,
-                          int64_t row, int64_t c0, int64_t c1, float *out, int accumulate)
+                          const float *vol_yx, int64_t row, int64_t c0, int64_t c1, float *out,
+                          int accumulate)
 {
     if (!slab_fits_int32(slab))
         return 0;
@@ -203,7 +266,18 @@ int joseph_row_sum_avx512(const joseph_view *jv, const joseph_slab *slab, const 
         lane_group g;
         setup_rays(jv, slab, row, c, n, NULL, rays, valid);
         if (group_setup(rays, valid, n, &g)) {
-            trace_group(&g, vol, group_out, accumulate);
+            const float *data = vol;
+            if (g.axis == 2 && vol_yx) {
+                /* Rays along x read the copy with y fastest: the same
+                 * voxels, with the strides of x and y exchanged, so that
+                 * neighbouring rays read neighbouring floats. */
+                for (int l = 0; l < n; l++) {
+                    rays[l].stride_a = slab->hi[1]; /* ny */
+                    rays[l].stride_c = 1;
+                }
+                data = vol_yx;
+            }
+            trace_group(&g, data, group_out, accumulate);
             continue;
         }
         for (int l = 0; l < n; l++) { /* mixed dominant axes: rare, scalar */
@@ -244,9 +318,11 @@ int joseph_row_scatter_avx512(const joseph_view *jv, const joseph_slab *slab, fl
 #else
 
 int joseph_row_sum_avx512(const joseph_view *jv, const joseph_slab *slab, const float *vol,
-                          int64_t row, int64_t c0, int64_t c1, float *out, int accumulate)
+                          const float *vol_yx, int64_t row, int64_t c0, int64_t c1, float *out,
+                          int accumulate)
 {
-    (void)jv, (void)slab, (void)vol, (void)row, (void)c0, (void)c1, (void)out, (void)accumulate;
+    (void)jv, (void)slab, (void)vol, (void)vol_yx, (void)row, (void)c0, (void)c1, (void)out;
+    (void)accumulate;
     return 0;
 }
 

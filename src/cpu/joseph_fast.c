@@ -151,17 +151,29 @@ static int64_t forward_slab_slices(const joseph_slab *slab)
     return slices < 1 ? 1 : slices;
 }
 
+/* out (nx x ny) = in (ny x nx) transposed, in cache-sized tiles. */
+static void transpose_plane(const float *in, int64_t ny, int64_t nx, float *out)
+{
+    enum { TILE = 32 }; /* 4 KiB of floats per tile side pair */
+    for (int64_t y0 = 0; y0 < ny; y0 += TILE)
+        for (int64_t x0 = 0; x0 < nx; x0 += TILE)
+            for (int64_t y = y0; y < y0 + TILE && y < ny; y++)
+                for (int64_t x = x0; x < x0 + TILE && x < nx; x++)
+                    out[x * ny + y] = in[y * nx + x];
+}
+
 /* Adds the rays of one view through one sub-slab to the view's projection. */
 static void project_view_slab(const cbct_geometry *g, const joseph_view *jv,
-                              const joseph_slab *sub, const float *sub_data, float *view_proj,
-                              int use_simd)
+                              const joseph_slab *sub, const float *sub_data,
+                              const float *sub_yx, float *view_proj, int use_simd)
 {
     const int64_t cols = g->det_cols;
     int64_t r0, r1, c0, c1;
     joseph_shadow(g, jv, sub, &r0, &r1, &c0, &c1);
     for (int64_t r = r0; r <= r1; r++) {
         float *out = view_proj + r * cols;
-        if (use_simd && joseph_row_sum_avx512(jv, sub, sub_data, r, c0, c1, out + c0, 1))
+        if (use_simd &&
+            joseph_row_sum_avx512(jv, sub, sub_data, sub_yx, r, c0, c1, out + c0, 1))
             continue;
         for (int64_t c = c0; c <= c1; c++) {
             fast_ray fr;
@@ -183,16 +195,30 @@ static void fast_project(const cbct_geometry *g, const joseph_view *views, cbct_
      * so every ray's partial sums are added in the same order for any
      * number of threads. */
     const int64_t step = forward_slab_slices(&slab);
+    const int64_t ny = slab.hi[1], nx = slab.hi[2];
+    /* The SIMD path reads rays along x from a copy with y fastest; without
+     * the memory for it, it reads the slab itself (slower, same bits). */
+    float *sub_yx = use_simd ? cbct_alloc((size_t)(step * ny * nx) * sizeof(float),
+                                          "projector slab copy (y fastest)")
+                             : NULL;
+    if (use_simd && !sub_yx)
+        cbct_clear_error();
     for (int64_t s0 = 0; s0 < b.nz; s0 += step) {
         int64_t ns = b.nz - s0 < step ? b.nz - s0 : step;
         joseph_slab sub;
         joseph_slab_setup(g, b.z0 + s0, ns, &sub);
         const float *sub_data = slab_data + s0 * slab.stride[0];
+        if (sub_yx) {
+#pragma omp parallel for schedule(static)
+            for (int64_t z = 0; z < ns; z++)
+                transpose_plane(sub_data + z * ny * nx, ny, nx, sub_yx + z * ny * nx);
+        }
 #pragma omp parallel for schedule(dynamic, 1)
         for (int64_t view = 0; view < b.n_views; view++)
-            project_view_slab(g, &views[view], &sub, sub_data, proj + view * view_size,
+            project_view_slab(g, &views[view], &sub, sub_data, sub_yx, proj + view * view_size,
                               use_simd);
     }
+    cbct_free(sub_yx);
 }
 
 static void fast_backproject(const cbct_geometry *g, const joseph_view *views, cbct_block b,

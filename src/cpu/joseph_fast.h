@@ -36,11 +36,13 @@ void fast_ray_scatter(float *vol, const fast_ray *fr, float value);
     float wb = fb_ - fbf_, wc = fc_ - fcf_
 
 /* AVX-512 tracer of columns [c0, c1] of one detector row: out[c - c0] = ray
- * sum (+= when accumulate). Returns 0 when it cannot handle the case (no
+ * sum (+= when accumulate). `vol_yx` (optional) is the same slab stored
+ * (z, x, y), y fastest, for the rays that advance along x. Returns 0 when it cannot handle the case (no
  * AVX-512 at compile time, or a slab of 2^31 floats or more) so that the
  * caller uses the scalar path. */
 int joseph_row_sum_avx512(const joseph_view *jv, const joseph_slab *slab, const float *vol,
-                          int64_t row, int64_t c0, int64_t c1, float *out, int accumulate);
+                          const float *vol_yx, int64_t row, int64_t c0, int64_t c1, float *out,
+                          int accumulate);
 
 /* AVX-512 adjoint of columns [c0, c1] of one row: adds values[c - c0]
  * along each ray into the slab, in the scalar path's order. Returns 0 when

@@ -1,7 +1,8 @@
 /* Reading and checking the inputs of the heavy commands: geometry files,
  * projection stacks read in batches of views, volumes that must match a
- * geometry, and the batch size that fits the memory budget. All functions
- * return a cbct_status with the message naming the file. */
+ * geometry, and the view batches and volume z-slabs that fit the memory
+ * budget. All functions return a cbct_status with the message naming the
+ * file. */
 #ifndef CBCT_TOOL_INPUTS_H
 #define CBCT_TOOL_INPUTS_H
 
@@ -18,6 +19,9 @@
 #define CLI_MIN_BATCH_VIEWS 16
 /* What cbct_alloc adds to each block (its 64-byte aligned size header). */
 #define CLI_ALLOC_HEADER_BYTES 64
+/* What cbct_npy_read_slices converts at a time from float64 or uint16
+ * (CONVERT_CHUNK_BYTES in src/io/npy_read.c). */
+#define CLI_CONVERT_BYTES ((size_t)1 << 20)
 
 /* "128 x 128 x 128" into buf. */
 const char *cli_shape_text(const int64_t shape[3], char *buf, size_t len);
@@ -38,6 +42,20 @@ cbct_status cli_load_geometry(const char *path, cbct_geometry *g);
 cbct_status cli_load_volume_for(const char *path, const char *geom_path,
                                 const cbct_geometry *g, cbct_array *vol);
 
+/* Header of a volume .npy whose shape must be the geometry's volume shape
+ * (z x y x x), for reading it slab by slab. */
+cbct_status cli_open_volume(const char *path, const char *geom_path, const cbct_geometry *g,
+                            cbct_npy_header *h);
+
+/* Reads slices [first, first + count) of the slowest axis as float32 and
+ * checks them finite; `axes` names the indices in messages ("z, y, x"). */
+cbct_status cli_read_slices(const char *path, const cbct_npy_header *h, int64_t first,
+                            int64_t count, const char *axes, float *dst);
+
+/* Tracked scratch that reading `h`'s file needs besides the destination:
+ * float64 and uint16 files are converted through a buffer, float32 none. */
+size_t cli_read_scratch_bytes(const cbct_npy_header *h);
+
 /* Header of a projection stack whose shape must be (views, rows, cols) of
  * the geometry. */
 cbct_status cli_open_projections(const char *path, const char *geom_path,
@@ -55,11 +73,35 @@ cbct_status cli_read_views(const char *path, const cbct_npy_header *h, int64_t f
 cbct_status cli_views_per_batch(const cbct_geometry *g, int64_t requested, size_t reserve,
                                 int64_t *out);
 
-/* Reads a projection stack in batches of `batch_views` views (finite values
- * checked) and calls `fn` on each; reports progress as `task`. */
-typedef cbct_status (*cli_batch_fn)(int64_t view0, int64_t n_views, float *views, void *user);
-cbct_status cli_for_each_view_batch(const char *path, const cbct_npy_header *h,
-                                    int64_t batch_views, const char *task, cli_batch_fn fn,
-                                    void *user);
+/* How a heavy command walks its problem: views in batches and the volume
+ * in z-slabs. When the whole volume and a batch fit the memory budget the
+ * volume is one slab (n_slabs == 1) and the batch is cli_views_per_batch's:
+ * the volume is held once and nothing is re-read. Otherwise the volume
+ * goes in slabs and one of the two loops is repeated: its data (the volume
+ * for `project`, the projections for `backproject` and `fdk`) is re-read
+ * once per step of the outer loop. */
+typedef enum {
+    CLI_VIEWS_OUTER, /* for each view batch, for each slab (forward projection) */
+    CLI_SLABS_OUTER  /* for each slab, for each view batch (back-projection, FDK) */
+} cli_loop_order;
+
+typedef struct cli_chunks {
+    int64_t views_per_batch;
+    int64_t slices_per_slab;    /* the volume's nz when it is held whole */
+    int64_t n_batches, n_slabs; /* steps of each loop */
+} cli_chunks;
+
+/* The planner. Call it after creating the plan (projector, FDK), so that
+ * cbct_mem_available() already excludes the plan's memory. `reserve`:
+ * bytes to keep free for scratch (kernels, file conversion).
+ * Sliced, the outer loop's chunk is made as large as the budget allows with
+ * one unit of the inner chunk (one slice or one view), because each outer
+ * step costs a pass over the re-read data; its steps are then evened out
+ * (64 slices in 2 slabs of 32, not 63 + 1), and the inner chunk gets the
+ * rest of the budget. `requested_views` > 0 fixes the batch size.
+ * CBCT_ERR_MEMORY naming how much is needed when not even one view and one
+ * slice fit. */
+cbct_status cli_plan_chunks(const cbct_geometry *g, cli_loop_order order,
+                            int64_t requested_views, size_t reserve, cli_chunks *out);
 
 #endif
