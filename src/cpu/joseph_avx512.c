@@ -207,6 +207,97 @@ static void trace_group(const lane_group *g, const float *vol, float *out, int a
         out[l] = accumulate ? out[l] + result[l] : result[l];
 }
 
+/* Places the values of the `lanes` at window positions `positions` (a
+ * 32-bit mask with one bit per lane): position order is lane order, or
+ * reverse lane order when `reverse`. out[0] covers positions 0..15,
+ * out[1] 16..31. */
+static inline void place(__mmask16 lanes, uint32_t positions, __m512 values, int reverse,
+                         __m512 out[2])
+{
+    __m512 packed = _mm512_maskz_compress_ps(lanes, values);
+    if (reverse) {
+        int last = __builtin_popcount(lanes) - 1;
+        __m512i flip = _mm512_sub_epi32(_mm512_set1_epi32(last),
+                                        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                                          12, 13, 14, 15));
+        packed = _mm512_permutexvar_ps(_mm512_and_si512(flip, _mm512_set1_epi32(15)), packed);
+    }
+    int in_low = __builtin_popcount(positions & 0xffffu);
+    __m512i shift = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                                       12, 13, 14, 15),
+                                     _mm512_set1_epi32(in_low));
+    out[0] = _mm512_maskz_expand_ps((__mmask16)positions, packed);
+    out[1] = _mm512_maskz_expand_ps((__mmask16)(positions >> LANES),
+                                    _mm512_permutexvar_ps(shift, packed));
+}
+
+/* The writes of one step as two vector read-modify-writes per b row, when
+ * the c axis is contiguous, all active lanes share one b index and their c
+ * indices strictly increase (or decrease) with the lane and fit a window.
+ * Then a voxel receives at most one "c" and one "c + 1" contribution per
+ * row, from two lanes whose order is known, and adding the two placed
+ * vectors in that order gives exactly the scalar path's sums. */
+static inline int window_scatter(const lane_group *g, const lane_sample *s, int64_t k,
+                                 const __m512 w[4], float *vol)
+{
+    const fast_ray *r = g->first;
+    __mmask16 active = s->active;
+    if (r->stride_c != 1 || !active)
+        return 0;
+    /* One b index for all active lanes (compare with the first one). */
+    int32_t ib = _mm512_cvtsi512_si32(_mm512_maskz_compress_epi32(active, s->ib));
+    if (_mm512_mask_cmpneq_epi32_mask(active, s->ib, _mm512_set1_epi32(ib)))
+        return 0;
+    /* Strictly monotonic c over the active lanes, in lane order. */
+    int n_active = __builtin_popcount(active);
+    __m512i ic = _mm512_maskz_compress_epi32(active, s->ic);
+    __m512i next = _mm512_permutexvar_epi32(
+        _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15), ic);
+    __mmask16 pairs = (__mmask16)((1u << (n_active - 1)) - 1u);
+    int increasing = (_mm512_mask_cmpgt_epi32_mask(pairs, next, ic) == pairs);
+    int decreasing = (_mm512_mask_cmplt_epi32_mask(pairs, next, ic) == pairs);
+    if (!increasing && !decreasing)
+        return 0;
+    int32_t c_first = _mm512_cvtsi512_si32(ic);
+    int32_t c_last = _mm512_cvtsi512_si32(
+        _mm512_permutexvar_epi32(_mm512_set1_epi32(n_active - 1), ic));
+    int32_t c_min = increasing ? c_first : c_last, c_max = increasing ? c_last : c_first;
+    if (c_max + 1 - c_min >= WINDOW)
+        return 0;
+    const __m512i one = _mm512_set1_epi32(1);
+    __m512i rel = _mm512_sub_epi32(s->ic, _mm512_set1_epi32(c_min));
+    uint32_t at_c = (uint32_t)_mm512_mask_reduce_or_epi32(active, _mm512_sllv_epi32(one, rel));
+    uint32_t at_c1 = at_c << 1;
+    /* Window positions inside the slab along c. */
+    int32_t j0 = r->lo_c - c_min, j1 = r->hi_c - c_min;
+    j0 = j0 < 0 ? 0 : j0;
+    j1 = j1 > WINDOW ? WINDOW : j1;
+    uint32_t valid = j1 > j0 ? (uint32_t)(((uint64_t)1 << j1) - ((uint64_t)1 << j0)) : 0;
+    uint32_t touched = valid & (at_c | at_c1);
+    for (int row = 0; row < 2; row++) {
+        int32_t jb = ib + row;
+        if (jb < r->lo_b || jb >= r->hi_b)
+            continue;
+        __m512 part_c[2], part_c1[2];
+        /* w[0]: (b, c), w[1]: (b + 1, c), w[2]: (b, c + 1), w[3]: (b + 1, c + 1). */
+        place(active, at_c, w[row], decreasing, part_c);
+        place(active, at_c1, w[row + 2], decreasing, part_c1);
+        float *p = vol + (k * r->stride_a + (int64_t)jb * r->stride_b - r->z_offset + c_min);
+        for (int half = 0; half < 2; half++) {
+            __mmask16 m = (__mmask16)(touched >> (half * LANES));
+            if (!m)
+                continue;
+            __m512 cur = _mm512_maskz_loadu_ps(m, p + half * LANES);
+            /* The lower lane's contribution first, as in the scalar path. */
+            __m512 first = increasing ? part_c1[half] : part_c[half];
+            __m512 second = increasing ? part_c[half] : part_c1[half];
+            cur = _mm512_add_ps(_mm512_add_ps(cur, first), second);
+            _mm512_mask_storeu_ps(p + half * LANES, m, cur);
+        }
+    }
+    return 1;
+}
+
 static void scatter_group(const lane_group *g, const float *values, float *vol)
 {
     /* Lanes without a ray have value 0 and empty masks. */
@@ -226,6 +317,8 @@ static void scatter_group(const lane_group *g, const float *values, float *vol)
             _mm512_storeu_si512(idx[q], s.idx[q]);
             _mm512_storeu_ps(weight[q], w[q]);
         }
+        if (window_scatter(g, &s, k, w, vol))
+            continue;
         for (int l = 0; l < g->n; l++)
             for (int q = 0; q < 4; q++)
                 if (s.mask[q] >> l & 1)
@@ -268,13 +361,8 @@ int joseph_row_sum_avx512(const joseph_view *jv, const joseph_slab *slab, const 
         if (group_setup(rays, valid, n, &g)) {
             const float *data = vol;
             if (g.axis == 2 && vol_yx) {
-                /* Rays along x read the copy with y fastest: the same
-                 * voxels, with the strides of x and y exchanged, so that
-                 * neighbouring rays read neighbouring floats. */
-                for (int l = 0; l < n; l++) {
-                    rays[l].stride_a = slab->hi[1]; /* ny */
-                    rays[l].stride_c = 1;
-                }
+                for (int l = 0; l < n; l++)
+                    fast_ray_use_yx(&rays[l], slab);
                 data = vol_yx;
             }
             trace_group(&g, data, group_out, accumulate);
@@ -289,7 +377,8 @@ int joseph_row_sum_avx512(const joseph_view *jv, const joseph_slab *slab, const 
 }
 
 int joseph_row_scatter_avx512(const joseph_view *jv, const joseph_slab *slab, float *vol,
-                              int64_t row, int64_t c0, int64_t c1, const float *values)
+                              float *vol_yx, int64_t row, int64_t c0, int64_t c1,
+                              const float *values)
 {
     if (!slab_fits_int32(slab))
         return 0;
@@ -303,14 +392,19 @@ int joseph_row_scatter_avx512(const joseph_view *jv, const joseph_slab *slab, fl
         float lane_values[LANES] = {0};
         for (int l = 0; l < n; l++)
             lane_values[l] = valid[l] ? group_values[l] : 0.0f;
+        /* Rays along x write the y-fastest copy (see fast_backproject). */
+        for (int l = 0; l < n; l++)
+            if (valid[l] && rays[l].axis_a == 2 && vol_yx)
+                fast_ray_use_yx(&rays[l], slab);
         lane_group g;
         if (group_setup(rays, valid, n, &g)) {
-            scatter_group(&g, lane_values, vol);
+            scatter_group(&g, lane_values, g.axis == 2 && vol_yx ? vol_yx : vol);
             continue;
         }
         for (int l = 0; l < n; l++) /* mixed dominant axes: rare, scalar */
             if (valid[l])
-                fast_ray_scatter(vol, &rays[l], group_values[l]);
+                fast_ray_scatter(rays[l].axis_a == 2 && vol_yx ? vol_yx : vol, &rays[l],
+                                 group_values[l]);
     }
     return 1;
 }
@@ -327,9 +421,10 @@ int joseph_row_sum_avx512(const joseph_view *jv, const joseph_slab *slab, const 
 }
 
 int joseph_row_scatter_avx512(const joseph_view *jv, const joseph_slab *slab, float *vol,
-                              int64_t row, int64_t c0, int64_t c1, const float *values)
+                              float *vol_yx, int64_t row, int64_t c0, int64_t c1,
+                              const float *values)
 {
-    (void)jv, (void)slab, (void)vol, (void)row, (void)c0, (void)c1, (void)values;
+    (void)jv, (void)slab, (void)vol, (void)vol_yx, (void)row, (void)c0, (void)c1, (void)values;
     return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "cpu/joseph_fast.h"
 
 /* Margin (voxels) that keeps a single-precision index clear of the edges of
@@ -221,13 +223,75 @@ static void fast_project(const cbct_geometry *g, const joseph_view *views, cbct_
     cbct_free(sub_yx);
 }
 
+/* chunk (z, y, x) += copy (z, x, y). */
+static void add_yx_copy(float *chunk, const float *yx, int64_t nz, int64_t ny, int64_t nx)
+{
+    for (int64_t z = 0; z < nz; z++) {
+        const float *in = yx + z * ny * nx;
+        float *out = chunk + z * ny * nx;
+        for (int64_t x = 0; x < nx; x++)
+            for (int64_t y = 0; y < ny; y++)
+                out[y * nx + x] += in[x * ny + y];
+    }
+}
+
+/* The adjoint of one z-chunk: every view, row and column in a fixed order.
+ * Rays along x write a y-fastest copy of the chunk (zeroed here, added to
+ * the chunk at the end), where neighbouring rays touch neighbouring floats;
+ * both kernels do the same, so they keep giving the same bits. */
+static void backproject_chunk(const cbct_geometry *g, const joseph_view *views, cbct_block b,
+                              const float *proj, const joseph_slab *sub, float *chunk_data,
+                              float *yx, int use_simd)
+{
+    const int64_t rows = g->det_rows, cols = g->det_cols;
+    const int64_t nz = sub->hi[0] - sub->lo[0], ny = sub->hi[1], nx = sub->hi[2];
+    if (yx)
+        memset(yx, 0, (size_t)(nz * ny * nx) * sizeof(float));
+    for (int64_t view = 0; view < b.n_views; view++) {
+        int64_t r0, r1, c0, c1;
+        joseph_shadow(g, &views[view], sub, &r0, &r1, &c0, &c1);
+        const float *view_proj = proj + view * rows * cols;
+        for (int64_t r = r0; r <= r1; r++) {
+            const float *values = view_proj + r * cols;
+            if (use_simd && joseph_row_scatter_avx512(&views[view], sub, chunk_data, yx, r, c0,
+                                                      c1, values + c0))
+                continue;
+            for (int64_t c = c0; c <= c1; c++) {
+                fast_ray fr;
+                if (values[c] == 0 || !fast_ray_setup(&views[view], sub, r, c, &fr))
+                    continue;
+                if (yx && fr.axis_a == 2) {
+                    fast_ray_use_yx(&fr, sub);
+                    fast_ray_scatter(yx, &fr, values[c]);
+                } else {
+                    fast_ray_scatter(chunk_data, &fr, values[c]);
+                }
+            }
+        }
+    }
+    if (yx)
+        add_yx_copy(chunk_data, yx, nz, ny, nx);
+}
+
 static void fast_backproject(const cbct_geometry *g, const joseph_view *views, cbct_block b,
                              const float *proj, float *slab_data, int accumulate, int use_simd)
 {
     joseph_slab slab;
     joseph_slab_setup(g, b.z0, b.nz, &slab);
-    const int64_t rows = g->det_rows, cols = g->det_cols;
     const int64_t n_chunks = (b.nz + JOSEPH_ADJOINT_CHUNK - 1) / JOSEPH_ADJOINT_CHUNK;
+    const size_t chunk_bytes = (size_t)(JOSEPH_ADJOINT_CHUNK * slab.stride[0]) * sizeof(float);
+    /* Whether the y-fastest copies are used must not depend on the thread
+     * count (it changes the order of the sums): all threads get one, or
+     * none does. */
+    int n_threads = omp_get_max_threads();
+    float **copies = cbct_calloc((size_t)n_threads, sizeof(float *), "adjoint chunk copies");
+    int have_copies = copies != NULL;
+    for (int t = 0; have_copies && t < n_threads; t++) {
+        copies[t] = cbct_alloc(chunk_bytes, "adjoint chunk copy (y fastest)");
+        have_copies = copies[t] != NULL;
+    }
+    if (!have_copies)
+        cbct_clear_error(); /* slower, and a different (still fixed) order of sums */
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t chunk = 0; chunk < n_chunks; chunk++) {
         int64_t cz0 = chunk * JOSEPH_ADJOINT_CHUNK;
@@ -237,23 +301,12 @@ static void fast_backproject(const cbct_geometry *g, const joseph_view *views, c
             memset(chunk_data, 0, (size_t)cnz * (size_t)slab.stride[0] * sizeof(float));
         joseph_slab sub;
         joseph_slab_setup(g, b.z0 + cz0, cnz, &sub);
-        for (int64_t view = 0; view < b.n_views; view++) {
-            int64_t r0, r1, c0, c1;
-            joseph_shadow(g, &views[view], &sub, &r0, &r1, &c0, &c1);
-            const float *view_proj = proj + view * rows * cols;
-            for (int64_t r = r0; r <= r1; r++) {
-                const float *values = view_proj + r * cols;
-                if (use_simd && joseph_row_scatter_avx512(&views[view], &sub, chunk_data, r,
-                                                          c0, c1, values + c0))
-                    continue;
-                for (int64_t c = c0; c <= c1; c++) {
-                    fast_ray fr;
-                    if (values[c] != 0 && fast_ray_setup(&views[view], &sub, r, c, &fr))
-                        fast_ray_scatter(chunk_data, &fr, values[c]);
-                }
-            }
-        }
+        float *yx = have_copies ? copies[omp_get_thread_num()] : NULL;
+        backproject_chunk(g, views, b, proj, &sub, chunk_data, yx, use_simd);
     }
+    for (int t = 0; copies && t < n_threads; t++)
+        cbct_free(copies[t]);
+    cbct_free(copies);
 }
 
 static void simd_project(const cbct_geometry *g, const joseph_view *views, cbct_block b,

@@ -21,6 +21,15 @@ typedef struct fast_ray {
 int fast_ray_setup(const joseph_view *jv, const joseph_slab *slab, int64_t row, int64_t col,
                    fast_ray *fr);
 
+/* Points a ray that advances along x at a copy of the slab stored
+ * (z, x, y), y fastest: the same voxels with the strides of x and y
+ * exchanged, so that neighbouring rays touch neighbouring floats. */
+static inline void fast_ray_use_yx(fast_ray *fr, const joseph_slab *slab)
+{
+    fr->stride_a = slab->hi[1]; /* ny */
+    fr->stride_c = 1;
+}
+
 /* Line integral of one ray (scalar path). */
 float fast_ray_sum(const float *vol, const fast_ray *fr);
 
@@ -45,9 +54,11 @@ int joseph_row_sum_avx512(const joseph_view *jv, const joseph_slab *slab, const 
                           int accumulate);
 
 /* AVX-512 adjoint of columns [c0, c1] of one row: adds values[c - c0]
- * along each ray into the slab, in the scalar path's order. Returns 0 when
- * it cannot handle the case. */
+ * along each ray into the slab (rays along x into `vol_yx`, the y-fastest
+ * copy, when given), in the scalar path's order. Returns 0 when it cannot
+ * handle the case. */
 int joseph_row_scatter_avx512(const joseph_view *jv, const joseph_slab *slab, float *vol,
-                              int64_t row, int64_t c0, int64_t c1, const float *values);
+                              float *vol_yx, int64_t row, int64_t c0, int64_t c1,
+                              const float *values);
 
 #endif
