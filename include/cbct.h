@@ -9,5 +9,6 @@
 #include "cbct/phantom.h"
 #include "cbct/metrics.h"
 #include "cbct/io.h"
+#include "cbct/denoiser.h"
 
 #endif

@@ -8,6 +8,8 @@ PACKAGES=(
   libfftw3-dev                      # FDK ramp filter
   libcjson-dev                      # geometry JSON
   libpng-dev                        # PNG previews
+  libopenblas-dev                   # DRUNet convolutions (sgemm)
+  libdnnl-dev                       # DRUNet convolutions (oneDNN; -DCBCT_DNNL=OFF to skip)
   libyaml-dev                       # configs (solvers)
   python3                           # test helpers
 )

@@ -6,6 +6,9 @@
 #include "args.h"
 #include "cli.h"
 
+/* cmd_denoise.c (not in cli.h: the denoiser's command was added later). */
+int cmd_denoise(cli_context *ctx, int argc, char **argv);
+
 typedef int (*cli_command_fn)(cli_context *ctx, int argc, char **argv);
 
 typedef struct command_entry {
@@ -20,6 +23,7 @@ static const command_entry commands[] = {
     {"project", cmd_project, "forward-project a volume (line integrals)"},
     {"backproject", cmd_backproject, "back-project projections (adjoint of project)"},
     {"fdk", cmd_fdk, "FDK reconstruction from projections"},
+    {"denoise", cmd_denoise, "denoise a volume with a DRUNet, patch by patch"},
     {"compare", cmd_compare, "RMSE, PSNR, SSIM and max difference of two volumes"},
     {"info", cmd_info, "describe a .npy array or a geometry .json"},
     {"demo", cmd_demo, "phantom, scan, FDK and previews in one go"},

@@ -1,0 +1,66 @@
+/* The convolution kernels of DRUNet behind one table of function pointers
+ * (as ggml's backends), so that faster implementations (im2col + BLAS,
+ * oneDNN, CUDA) plug in without touching the network code.
+ *
+ * Shapes. 3D networks: convolutions 3x3x3 (k_d = 3, zero padding 1 on every
+ * side), down- and up-sampling 2x2x2 with stride 2 (k_d = 2). 2D networks
+ * run the same kernels with d = 1 and k_d = 1 (3x3 and 2x2 kernels, stride 1
+ * along d). Weights are in PyTorch's layouts:
+ *   convolution            (c_out, c_in, k_d, kh, kw)
+ *   transposed convolution (c_in, c_out, k_d, kh, kw)   <- in before out.
+ *
+ * Contract for every implementation:
+ *   - out is allocated by the caller with the right shape, never aliases in;
+ *   - results are bit-identical for any number of threads (partition the
+ *     outputs, never split a sum between threads);
+ *   - scratch holds scratch_bytes(...) bytes (from the tracked allocator,
+ *     counted in the peak model); NULL when that is 0. */
+#ifndef CBCT_NN_KERNELS_H
+#define CBCT_NN_KERNELS_H
+
+#include "cbct/denoiser.h"
+#include "nn/tensor.h"
+
+typedef enum {
+    CBCT_NN_OP_CONV3 = 0, /* 3x3(x3), stride 1, zero padding 1 */
+    CBCT_NN_OP_DOWN2,     /* 2x2(x2), stride 2, no padding */
+    CBCT_NN_OP_UP2        /* transposed 2x2(x2), stride 2 */
+} cbct_nn_op;
+
+typedef struct cbct_nn_kernels {
+    const char *name;
+    /* out = conv(in), or out += conv(in) when `accumulate` (the residual
+     * add of a ResBlock done in place). out: (n, c_out, d, h, w). */
+    void (*conv3)(const cbct_nn_tensor *in, const float *weight, int k_d, cbct_nn_tensor *out,
+                  int accumulate, float *scratch);
+    /* out (n, c_out, d / k_d, h / 2, w / 2) = strided conv(in). */
+    void (*down2)(const cbct_nn_tensor *in, const float *weight, int k_d, cbct_nn_tensor *out,
+                  float *scratch);
+    /* out (n, c_out, d * k_d, h * 2, w * 2) = transposed conv(in). */
+    void (*up2)(const cbct_nn_tensor *in, const float *weight, int k_d, cbct_nn_tensor *out,
+                float *scratch);
+    void (*relu)(cbct_nn_tensor *x);                        /* x = max(x, 0) */
+    void (*add)(cbct_nn_tensor *x, const cbct_nn_tensor *y); /* x += y */
+    /* Bytes of scratch that `op` needs for this input and c_out. */
+    size_t (*scratch_bytes)(cbct_nn_op op, const cbct_nn_tensor *in, int64_t c_out, int k_d);
+} cbct_nn_kernels;
+
+/* The table for a choice; CBCT_NN_KERNEL_FAST is the fastest available. */
+const cbct_nn_kernels *cbct_nn_kernels_get(cbct_nn_kernel which);
+
+/* The plain loops (src/nn/conv_ref.c), the yardstick of the tests. */
+extern const cbct_nn_kernels cbct_nn_kernels_reference;
+/* im2col + single-threaded OpenBLAS sgemm per task, tasks in parallel
+ * (src/nn/conv_gemm*.c): the FAST choice without oneDNN. */
+extern const cbct_nn_kernels cbct_nn_kernels_gemm;
+#ifdef CBCT_HAVE_DNNL
+/* Built with -DCBCT_DNNL=ON (src/nn/conv_dnnl*.c): conv3 on oneDNN over
+ * channel-blocked slabs, down2 and up2 on the gemm kernels, which are
+ * faster there: the FAST choice. `_all` runs every op on oneDNN (for the
+ * benchmark and the tests). Both fall back to the gemm kernels where
+ * oneDNN cannot build a primitive. */
+extern const cbct_nn_kernels cbct_nn_kernels_dnnl;
+extern const cbct_nn_kernels cbct_nn_kernels_dnnl_all;
+#endif
+
+#endif
