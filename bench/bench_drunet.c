@@ -14,7 +14,9 @@
  * taps per output voxel (per input voxel for the transposed conv).
  *
  * Usage: bench_drunet [--large] [--threads T] [--no-reference] [--ops-only]
- *                     [--model PATH] */
+ *                     [--model PATH [--model-only]]
+ * --model-only times only the --model network (for bench/peers/, which
+ * runs PyTorch on the same weights beside it). */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,7 +190,7 @@ static void time_network(cbct_drunet *net, const char *model, cbct_nn_kernel ker
 
 int main(int argc, char **argv)
 {
-    int large = 0, reference = 1, threads = 0, networks = 1;
+    int large = 0, reference = 1, threads = 0, networks = 1, model_only = 0;
     const char *model = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--large"))
@@ -197,13 +199,15 @@ int main(int argc, char **argv)
             reference = 0;
         else if (!strcmp(argv[i], "--ops-only"))
             networks = 0;
+        else if (!strcmp(argv[i], "--model-only"))
+            model_only = 1;
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--model") && i + 1 < argc)
             model = argv[++i];
         else {
             fprintf(stderr, "usage: bench_drunet [--large] [--threads T] [--no-reference] "
-                            "[--ops-only] [--model PATH]\n");
+                            "[--ops-only] [--model PATH [--model-only]]\n");
             return 2;
         }
     }
@@ -233,7 +237,8 @@ int main(int argc, char **argv)
         &cbct_nn_kernels_dnnl_all,
 #endif
         &cbct_nn_kernels_gemm, &cbct_nn_kernels_reference};
-    const size_t n_ops = sizeof ops / sizeof *ops, n_tables = sizeof tables / sizeof *tables;
+    const size_t n_ops = model_only ? 0 : sizeof ops / sizeof *ops;
+    const size_t n_tables = sizeof tables / sizeof *tables;
     for (size_t i = 0; i < n_ops; i++) {
         for (size_t t = 0; t < n_tables; t++) {
             double flops, cpu;
@@ -257,18 +262,18 @@ int main(int argc, char **argv)
     cbct_drunet_config full = {3, 1, 1, {64, 128, 256, 512}, 4};
     cbct_drunet *nets[2] = {NULL, NULL};
     const char *names[2] = {"drunet 64-512 nb4 random", model};
-    if (cbct_drunet_create_random(&full, 1, &nets[0]) != CBCT_OK)
+    if (!(model_only && model) && cbct_drunet_create_random(&full, 1, &nets[0]) != CBCT_OK)
         die("cbct_drunet_create_random");
     if (model && cbct_drunet_load(model, &nets[1]) != CBCT_OK)
         die(model);
     const int64_t patches[2][3] = {{8, 128, 128}, {8, 256, 256}};
     const int64_t batches[3] = {1, 2, 4};
-    for (int m = 0; m < 2 && nets[m]; m++)
+    for (int m = model_only && model ? 1 : 0; m < 2 && nets[m]; m++)
         for (int p = 0; p < 1 + large; p++)
             for (int b = 0; b < 3; b++)
                 time_network(nets[m], names[m], CBCT_NN_KERNEL_FAST, batches[b], patches[p][0],
                              patches[p][1], patches[p][2], sgemm);
-    if (reference)
+    if (reference && !model_only)
         time_network(nets[0], names[0], CBCT_NN_KERNEL_REFERENCE, 1, 8, 128, 128, sgemm);
     printf("\n  ]\n}\n");
     cbct_drunet_destroy(nets[0]);
