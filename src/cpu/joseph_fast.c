@@ -15,8 +15,11 @@
 #include "cpu/joseph_fast.h"
 
 /* Margin (voxels) that keeps a single-precision index clear of the edges of
- * the interior region, far larger than its rounding error (~1e-4 for 4096). */
-#define INTERIOR_MARGIN 1e-3
+ * the interior region: the index fb0 + k db is at most about twice the
+ * volume's extent n, so its rounding error is below 2 n 2^-24 ~ 1.2e-7 n;
+ * the margin is ten times that, and at least 1e-3. */
+#define INTERIOR_MARGIN_MIN 1e-3
+#define INTERIOR_MARGIN_PER_VOXEL 1.2e-6
 
 int fast_ray_setup(const joseph_view *jv, const joseph_slab *slab, int64_t row, int64_t col,
                    fast_ray *fr)
@@ -41,11 +44,12 @@ int fast_ray_setup(const joseph_view *jv, const joseph_slab *slab, int64_t row, 
     fr->k_first = ray.k_first;
     fr->k_last = ray.k_last;
     /* Interior: lo <= f < hi - 1 on both axes, so neighbours f and f + 1 exist. */
+    double extent = (double)(slab->hi[1] > slab->hi[2] ? slab->hi[1] : slab->hi[2]);
+    extent = (double)slab->hi[0] > extent ? (double)slab->hi[0] : extent;
+    double margin = fmax(INTERIOR_MARGIN_MIN, INTERIOR_MARGIN_PER_VOXEL * extent);
     double k0 = (double)ray.k_first, k1 = (double)ray.k_last;
-    joseph_clip(ray.fb0, ray.db, fr->lo_b + INTERIOR_MARGIN, fr->hi_b - 1 - INTERIOR_MARGIN,
-                &k0, &k1);
-    joseph_clip(ray.fc0, ray.dc, fr->lo_c + INTERIOR_MARGIN, fr->hi_c - 1 - INTERIOR_MARGIN,
-                &k0, &k1);
+    joseph_clip(ray.fb0, ray.db, fr->lo_b + margin, fr->hi_b - 1 - margin, &k0, &k1);
+    joseph_clip(ray.fc0, ray.dc, fr->lo_c + margin, fr->hi_c - 1 - margin, &k0, &k1);
     if (k0 > k1) {
         fr->ki0 = ray.k_last + 1;
         fr->ki1 = ray.k_last;
