@@ -8,6 +8,8 @@
 
 /* cmd_denoise.c (not in cli.h: the denoiser's command was added later). */
 int cmd_denoise(cli_context *ctx, int argc, char **argv);
+/* cmd_convert.c (also added later). */
+int cmd_convert(cli_context *ctx, int argc, char **argv);
 
 typedef int (*cli_command_fn)(cli_context *ctx, int argc, char **argv);
 
@@ -25,6 +27,7 @@ static const command_entry commands[] = {
     {"fdk", cmd_fdk, "FDK reconstruction from projections"},
     {"denoise", cmd_denoise, "denoise a volume with a DRUNet, patch by patch"},
     {"compare", cmd_compare, "RMSE, PSNR, SSIM and max difference of two volumes"},
+    {"convert", cmd_convert, "convert a volume between .npy, .mha and .mhd"},
     {"info", cmd_info, "describe a .npy array or a geometry .json"},
     {"demo", cmd_demo, "phantom, scan, FDK and previews in one go"},
 };
