@@ -115,5 +115,15 @@ expect "output folder missing" 1 "nowhere" "$T/nowhere/x.mhd" -- \
     convert "$T/rand.npy" "$T/nowhere/x.mhd"
 expect "bad --spacing" 2 "--spacing" "$OUT" -- convert "$T/rand.npy" "$OUT" --spacing 0,1,1
 
+# --- info reads MetaImage headers and values ------------------------------------
+if "$TOOL" info "$HEAD" > "$T/info.txt" 2> /dev/null &&
+    grep -q "shape    93 x 64 x 64" "$T/info.txt" &&
+    grep -q "spacing  1.5 x 3.2 x 3.2 mm" "$T/info.txt" &&
+    grep -q "min 0, max 3926" "$T/info.txt"; then
+    pass
+else
+    fail "info of the head CT: $(cat "$T/info.txt")"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -12,8 +12,9 @@
 
 static const cli_command command = {
     "info FILE",
-    "Describes a file: for a .npy array its shape, dtype and min/max/mean (read in\n"
-    "chunks); for a geometry .json the views, detector, volume, magnification and\n"
+    "Describes a file: for a volume (.npy, .mha, .mhd) its shape, dtype, spacing\n"
+    "and origin (MetaImage) and min/max/mean (read in chunks); for a geometry\n"
+    ".json the views, detector, volume, magnification and\n"
     "field of view (like 'cbct geometry info').",
     NULL, 1, 1};
 
@@ -36,7 +37,7 @@ static void add_values(array_stats *st, const float *v, int64_t n)
     }
 }
 
-static cbct_status scan_array(const char *path, const cbct_npy_header *h, array_stats *st)
+static cbct_status scan_array(const char *path, const cbct_volume_header *h, array_stats *st)
 {
     st->min = INFINITY;
     st->max = -INFINITY;
@@ -52,7 +53,7 @@ static cbct_status scan_array(const char *path, const cbct_npy_header *h, array_
     cbct_status s = CBCT_OK;
     for (int64_t first = 0; first < h->shape[0] && s == CBCT_OK; first += per_chunk) {
         int64_t n = h->shape[0] - first < per_chunk ? h->shape[0] - first : per_chunk;
-        s = cbct_npy_read_slices(path, h, first, n, chunk);
+        s = cbct_volume_read_slices(path, h, first, n, chunk);
         if (s == CBCT_OK)
             add_values(st, chunk, n * (int64_t)slice_floats);
         cbct_progress("info", first + n, h->shape[0]);
@@ -61,37 +62,38 @@ static cbct_status scan_array(const char *path, const cbct_npy_header *h, array_
     return cli_name_file(s, path);
 }
 
-static const char *dtype_name(cbct_dtype d)
+static int info_volume(cli_context *ctx, const char *path)
 {
-    switch (d) {
-    case CBCT_DTYPE_F32: return "float32";
-    case CBCT_DTYPE_F64: return "float64";
-    case CBCT_DTYPE_U16: return "uint16";
-    }
-    return "unknown";
-}
-
-static int info_npy(cli_context *ctx, const char *path)
-{
-    cbct_npy_header h;
+    /* The header holds the data file's path: a few KiB, not for the stack. */
+    cbct_volume_header *h = cbct_alloc(sizeof *h, "volume header");
     array_stats st;
     memset(&st, 0, sizeof st);
-    cbct_status s = cbct_npy_read_header(path, &h);
+    cbct_status s = h ? cbct_volume_read_header(path, h) : CBCT_ERR_MEMORY;
     if (s != CBCT_OK)
         cli_name_file(s, path);
     else
-        s = scan_array(path, &h, &st);
-    if (s != CBCT_OK)
+        s = scan_array(path, h, &st);
+    if (s != CBCT_OK) {
+        cbct_free(h);
         return cli_runtime_error(ctx);
+    }
     printf("array %s\n  shape    ", path);
-    for (int i = 3 - h.ndim; i < 3; i++)
-        printf("%lld%s", (long long)h.shape[i], i < 2 ? " x " : "\n");
-    printf("  dtype    %s\n", dtype_name(h.dtype));
+    int first_axis = h->format == CBCT_VOLUME_NPY ? 3 - h->npy.ndim : 0;
+    for (int i = first_axis; i < 3; i++)
+        printf("%lld%s", (long long)h->shape[i], i < 2 ? " x " : "\n");
+    printf("  dtype    %s\n", h->dtype_name);
+    if (h->format != CBCT_VOLUME_NPY) {
+        printf("  spacing  %g x %g x %g mm (z, y, x)\n", h->spacing[0], h->spacing[1],
+               h->spacing[2]);
+        printf("  origin   %g, %g, %g mm (volume centre, z, y, x)\n", h->origin[0],
+               h->origin[1], h->origin[2]);
+    }
     if (st.n_finite > 0)
         printf("  values   min %.6g, max %.6g, mean %.6g\n", st.min, st.max,
                st.sum / (double)st.n_finite);
     if (st.n_nonfinite > 0)
         printf("  warning  %lld non-finite values (NaN or Inf)\n", (long long)st.n_nonfinite);
+    cbct_free(h);
     cli_report_resources(ctx);
     return CLI_EXIT_OK;
 }
@@ -109,8 +111,8 @@ int cmd_info(cli_context *ctx, int argc, char **argv)
     if (rc != CLI_PARSED)
         return rc;
     const char *path = args.positional[0];
-    if (ends_with(path, ".npy"))
-        return info_npy(ctx, path);
+    if (ends_with(path, ".npy") || ends_with(path, ".mha") || ends_with(path, ".mhd"))
+        return info_volume(ctx, path);
     if (ends_with(path, ".json")) {
         cbct_geometry g;
         if (cli_load_geometry(path, &g) != CBCT_OK)
@@ -119,6 +121,6 @@ int cmd_info(cli_context *ctx, int argc, char **argv)
         cbct_geometry_destroy(&g);
         return CLI_EXIT_OK;
     }
-    return cli_usage_error(ctx, "cannot tell the type of '%s': expected a .npy array or a "
-                                "geometry .json", path);
+    return cli_usage_error(ctx, "cannot tell the type of '%s': expected a volume (.npy, .mha, "
+                                ".mhd) or a geometry .json", path);
 }
