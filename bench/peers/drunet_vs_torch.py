@@ -6,8 +6,9 @@ Builds a DRUNet in PyTorch (scripts/drunet_reference.py, the parameter names
 cbct loads) with seeded random weights, or loads --model, writes the weights
 as safetensors, then for each batch size times:
   - PyTorch (torch.no_grad, float32), each batch in a fresh process, with
-    the growth of the peak resident memory during the forward pass
-    (activations and temporaries; the weights are loaded before);
+    the growth of the resident memory's peak during the forward pass over
+    the resident size before it (activations and temporaries; the weights
+    are loaded before; the peak is reset through /proc/self/clear_refs);
   - cbct (bench/bench_drunet --model FILE --model-only): seconds, tracked
     peak bytes (activations and kernel scratch; the weights excluded).
 Prints JSON with the ratios (speed-up = torch seconds / cbct seconds,
@@ -19,9 +20,9 @@ Usage (Debian's python3-torch; scripts/install-python-tools.sh):
       [--threads 2]
 """
 import argparse
+import gc
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,8 +32,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
 
 
-def rss_peak_bytes():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def status_bytes(key):
+    """VmRSS / VmHWM of this process from /proc (kB)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no %s in /proc/self/status" % key)
+
+
+def reset_peak_rss():
+    """Linux: writing 5 to clear_refs resets the peak (VmHWM) to the
+    current resident size, so the next peak is the forward pass's own."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
 
 
 def torch_worker(args):
@@ -45,13 +58,16 @@ def torch_worker(args):
     net.load_state_dict(torch.load(args.state), strict=True)
     d, h, w = [int(v) for v in args.patch.split(",")]
     x = torch.rand((args.worker_batch, 1, d, h, w), generator=torch.Generator().manual_seed(7))
-    before = rss_peak_bytes()
+    gc.collect()
+    before = status_bytes("VmRSS")
+    reset_peak_rss()
     start = time.perf_counter()
     with torch.no_grad():
         net(x, 0.03)
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "peak_growth_bytes": rss_peak_bytes() - before,
-                      "rss_peak_bytes": rss_peak_bytes()}))
+    peak = status_bytes("VmHWM")
+    print(json.dumps({"seconds": seconds, "peak_growth_bytes": peak - before,
+                      "rss_peak_bytes": peak}))
 
 
 def main():
