@@ -10,5 +10,6 @@
 #include "cbct/metrics.h"
 #include "cbct/io.h"
 #include "cbct/denoiser.h"
+#include "cbct/solver.h"
 
 #endif

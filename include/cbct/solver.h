@@ -1,0 +1,182 @@
+/* Iterative reconstruction: the cone-beam operator split into blocks of
+ * views, its norm ||A^T A|| by power iteration (cached per geometry), and
+ * the solvers CGLS (pseudo-inverse), SIRT and PnP proximal gradient with a
+ * DRUNet denoiser. See docs/solvers.md for the algorithms and the scaling.
+ *
+ * Units: x in 1/mm, y line integrals (A sums value * path length in mm), so
+ * ||A^T A|| is in mm^2. */
+#ifndef CBCT_SOLVER_H
+#define CBCT_SOLVER_H
+
+#include "cbct/denoiser.h"
+#include "cbct/projector.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Operator ------------------------------------------------------------ */
+
+/* Sums a float array over processes in place (the MPI layer's all-reduce);
+ * NULL means a single process. */
+typedef cbct_status (*cbct_reduce_fn)(float *data, int64_t n, void *user);
+
+typedef struct cbct_operator_opts {
+    int64_t num_operators; /* blocks of contiguous views (sizes differ by <= 1); 0 = 1 */
+    cbct_kernel kernel;    /* projector kernel */
+    /* Blocks this process computes: [block_first, block_first + block_count);
+     * block_count 0 = all. apply writes only the views of these blocks;
+     * adjoint and gradient sum these blocks, then call `reduce`. */
+    int64_t block_first, block_count;
+    cbct_reduce_fn reduce;
+    void *reduce_user;
+} cbct_operator_opts;
+
+typedef struct cbct_operator cbct_operator;
+
+/* `opts` NULL: one block, fast kernel, single process. */
+cbct_status cbct_operator_create(const cbct_geometry *g, const cbct_operator_opts *opts,
+                                 cbct_operator **out);
+void cbct_operator_destroy(cbct_operator *op);
+const cbct_geometry *cbct_operator_geometry(const cbct_operator *op);
+int64_t cbct_operator_num_blocks(const cbct_operator *op);
+/* Views [*view0, *view0 + *n_views) of block `block` (0 <= block < num_blocks). */
+void cbct_operator_block_views(const cbct_operator *op, int64_t block, int64_t *view0,
+                               int64_t *n_views);
+/* 1 when this process owns every block (CGLS and SIRT need that). */
+int cbct_operator_owns_all(const cbct_operator *op);
+int64_t cbct_operator_volume_numel(const cbct_operator *op); /* nz * ny * nx */
+int64_t cbct_operator_proj_numel(const cbct_operator *op);   /* views * rows * cols */
+/* Floats of scratch that cbct_operator_gradient needs: the largest block's
+ * projections. */
+int64_t cbct_operator_scratch_numel(const cbct_operator *op);
+
+/* y = A x for the owned blocks (y holds all views; others are untouched). */
+cbct_status cbct_operator_apply(cbct_operator *op, const float *x, float *y);
+/* x = sum over owned blocks, in block order, of A_i^T y_i; then reduced. */
+cbct_status cbct_operator_adjoint(cbct_operator *op, const float *y, float *x);
+/* grad = sum_i A_i^T (A_i x - y_i), one block's projections at a time in
+ * `scratch` (cbct_operator_scratch_numel floats; NULL: allocated here).
+ * y NULL means y = 0 (grad = A^T A x). When residual_sq is not NULL it gets
+ * ||A x - y||^2 over the owned blocks. Two projector passes in all. */
+cbct_status cbct_operator_gradient(cbct_operator *op, const float *x, const float *y,
+                                   float *grad, float *scratch, double *residual_sq);
+
+/* ---- Operator norm --------------------------------------------------------- */
+
+typedef struct cbct_norm_opts {
+    int max_iterations;    /* 0 = 100 */
+    double tolerance;      /* relative change of the estimate; 0 = 1e-3 */
+    const char *cache_dir; /* folder of the cache file; NULL = no file */
+} cbct_norm_opts;
+
+/* L = ||A^T A|| (largest eigenvalue, mm^2) by power iteration from the
+ * all-ones volume, with the Rayleigh quotient as estimate. Remembered in the
+ * operator; with a cache_dir also in "<cache_dir>/opnorm_<hash>.txt" where
+ * the hash covers the geometry (volume, detector, views), and read back from
+ * there when present. `iterations` (optional) gets the iterations run (0
+ * when the value came from a cache). */
+cbct_status cbct_operator_norm(cbct_operator *op, const cbct_norm_opts *opts, double *L,
+                               int *iterations);
+/* The 64-bit FNV-1a hash of a geometry that names the cache file. */
+uint64_t cbct_geometry_hash(const cbct_geometry *g);
+
+/* ---- Per-iteration statistics and callbacks -------------------------------- */
+
+typedef struct cbct_iteration_stats {
+    int iteration;                /* 1, 2, ... */
+    double seconds_gradient;      /* projector work of this iteration */
+    double seconds_denoiser;      /* PnP: rescale + DRUNet + blend */
+    double seconds_communication; /* reduce calls (0 in a single process) */
+    double seconds_total;         /* whole iteration, metrics excluded */
+    double relative_change;       /* ||x_k - x_{k-1}|| / ||x_{k-1}|| (inf if x_{k-1} = 0) */
+    double residual_norm;         /* CGLS: ||y - A x_k||; PnP: ||A x_{k-1} - y||;
+                                     SIRT: ||y - A x_{k-1}||_R, weights R (no extra pass) */
+    double normal_residual;       /* CGLS: ||A^T (y - A x_k)|| / ||A^T (y - A x_0)||; else NAN */
+    double psnr_db, ssim;         /* against opts.ground_truth; NAN without one */
+    size_t mem_peak_bytes;        /* cbct_mem_peak() */
+    size_t rss_peak_bytes;        /* cbct_rss_peak_bytes() */
+    int stop;                     /* the callback sets 1 to stop after this iteration */
+} cbct_iteration_stats;
+
+/* Called after every iteration with the current x (volume numel floats).
+ * Metrics, progress, checkpoints go here. A status other than CBCT_OK stops
+ * the solver, which returns that status. */
+typedef cbct_status (*cbct_iteration_fn)(cbct_iteration_stats *stats, const float *x,
+                                         void *user);
+
+typedef struct cbct_solver_opts {
+    int max_iterations;         /* 0 = solver default (CGLS 50, SIRT 100, PnP 40) */
+    double tolerance;           /* 0 = default (CGLS 1e-4, SIRT and PnP 1e-5); < 0 = off */
+    int nonnegative;            /* clamp x >= 0 (CGLS: after the last iteration; SIRT: each) */
+    const float *ground_truth;  /* optional, volume numel floats: PSNR and SSIM per iteration */
+    cbct_iteration_fn callback; /* optional */
+    void *callback_user;
+} cbct_solver_opts;
+
+/* ---- Solvers: x holds the initial guess on entry, the result on exit ------- */
+
+/* Least squares min ||A x - y|| by CGLS (Björck): float vectors, double dot
+ * products. Stops at max_iterations or when the normal-equation residual
+ * ||A^T (y - A x_k)|| falls below tolerance times its initial value. */
+cbct_status cbct_solve_cgls(cbct_operator *op, const float *y, const cbct_solver_opts *opts,
+                            float *x);
+
+/* SIRT: x += C A^T R (y - A x), R = 1 / (A 1), C = 1 / (A^T 1) (0 where a sum
+ * is 0). Stops at max_iterations or when the relative change < tolerance. */
+cbct_status cbct_solve_sirt(cbct_operator *op, const float *y, const cbct_solver_opts *opts,
+                            float *x);
+
+typedef enum {
+    /* a = gamma lambda / (1 + gamma lambda), gamma = step_scale / L: the
+     * reference experiment. With our operator in mm (L large) a is tiny. */
+    CBCT_PNP_LAMBDA_REFERENCE = 0,
+    /* a = g lambda / (1 + g lambda) with g = step_scale: lambda measured for
+     * the operator scaled to ||A^T A|| = 1, independent of units and size. */
+    CBCT_PNP_LAMBDA_NORMALIZED
+} cbct_pnp_lambda_mode;
+
+typedef struct cbct_pnp_opts {
+    double lambda;          /* denoiser_lambda_relaxation; < 0 = 10 (reference default) */
+    double sigma;           /* denoiser_sigma on the [0, 1] scale; 0 = 0.03 */
+    double step_scale;      /* gamma = step_scale / L; 0 = 0.99 */
+    double L;               /* ||A^T A||; 0 = cbct_operator_norm(op, &norm) */
+    cbct_norm_opts norm;
+    cbct_pnp_lambda_mode lambda_mode;
+    /* The denoiser sees (z - lo) / (hi - lo), its output is mapped back.
+     * lo < hi: that fixed range; otherwise lo, hi = min, max of each z. */
+    double range_lo, range_hi;
+    int clip;               /* clamp x to [clip_lo, clip_hi] after each iteration */
+    double clip_lo, clip_hi;
+    cbct_tiling tiling;     /* for cbct_denoise_volume; patch 0 = whole volume */
+} cbct_pnp_opts;
+
+/* The reference's defaults: lambda 10, sigma 0.03, step_scale 0.99,
+ * reference lambda mode, min/max rescaling, no clip, whole-volume patch.
+ * (A zeroed struct means lambda = 0: plain gradient descent.) */
+cbct_pnp_opts cbct_pnp_defaults(void);
+
+/* PnP proximal gradient: z = x - gamma sum_i A_i^T (A_i x - y_i),
+ * x = (1 - a) z + a D(z). net NULL is allowed only when lambda = 0 (plain
+ * gradient descent). Stops at max_iterations or relative change < tolerance. */
+cbct_status cbct_solve_pnp(cbct_operator *op, const float *y, cbct_drunet *net,
+                           const cbct_pnp_opts *pnp, const cbct_solver_opts *opts, float *x);
+/* The relaxation weight a that cbct_solve_pnp uses for this L. */
+double cbct_pnp_weight(const cbct_pnp_opts *pnp, double L);
+
+/* ---- Initialisations --------------------------------------------------------- */
+
+typedef enum {
+    CBCT_INIT_ZEROS = 0,
+    CBCT_INIT_ADJOINT,       /* A^T y */
+    CBCT_INIT_FDK,           /* cbct_fdk_reconstruct with default options */
+    CBCT_INIT_PSEUDO_INVERSE /* CGLS from zero, defaults, non-negative */
+} cbct_init;
+
+cbct_status cbct_solver_initialize(cbct_operator *op, const float *y, cbct_init method,
+                                   float *x);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
