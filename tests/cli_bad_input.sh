@@ -2,44 +2,7 @@
 # Bad input of every kind gives a clear error: the exit code (1 runtime,
 # 2 usage), a message on stderr naming the file / option / value, no crash
 # or sanitizer report, and no output file.
-set -u
-
-TOOL=${CBCT_TOOL:?set CBCT_TOOL to the cbct binary}
-T=${CBCT_TEST_TMP:-/tmp/cbct_cli_bad_input}
-mkdir -p "$T"
-rm -rf "${T:?}"/*
-
-passed=0
-failed=0
-fail() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
-
-# expect NAME RC NEEDLE OUTPUT -- ARGS...: 'cbct ARGS' must exit with RC,
-# print NEEDLE on stderr, not crash, and leave no OUTPUT ('-': none).
-expect() {
-    local name=$1 want=$2 needle=$3 output=$4
-    shift 5
-    [ "$output" != - ] && rm -f "$output"
-    "$TOOL" "$@" >"$T/out" 2>"$T/err"
-    local rc=$? ok=1
-    if [ $rc -ne "$want" ]; then
-        fail "$name: exit $rc, expected $want"; ok=0
-    fi
-    if ! grep -qF -- "$needle" "$T/err"; then
-        fail "$name: stderr lacks '$needle': $(cat "$T/err")"; ok=0
-    fi
-    if grep -qE 'Sanitizer|: runtime error:|core dumped|Segmentation fault' "$T/err"; then
-        fail "$name: crash report on stderr"; ok=0
-    fi
-    if [ "$output" != - ] && [ -e "$output" ]; then
-        fail "$name: output $output was created"; ok=0
-    fi
-    if [ -n "$(find "$T" -name '*.tmp.*')" ]; then
-        fail "$name: temporary file left behind"; ok=0
-        find "$T" -name '*.tmp.*' -delete
-    fi
-    [ $ok -eq 1 ] && passed=$((passed + 1))
-    return 0
-}
+source "$(dirname "$0")/lib_cli.sh"
 
 # write_npy PATH DESCR SHAPE VALUE: a .npy written by hand (no numpy here);
 # DESCR '<f4' or '<i8', SHAPE like 4,4,4, VALUE a number or nan; with a
@@ -175,5 +138,4 @@ expect "unknown command" 2 "frobnicate" - -- frobnicate
 expect "unknown geometry sub-command" 2 "spiral" - -- geometry spiral
 expect "unknown file type" 2 "vol.txt" - -- info "$T/vol.txt"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

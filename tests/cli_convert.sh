@@ -3,46 +3,12 @@
 # converts with the right shape, values, spacing and origin, in slabs under a
 # small memory budget too; bad inputs exit 1 (2 for a usage error) with a
 # message naming the file, and leave no output behind.
-set -u
 export LC_ALL=C # sed below edits the text header of a binary file
 
-TOOL=${CBCT_TOOL:?set CBCT_TOOL to the cbct binary}
 DATA=${CBCT_SHARED_DATA:-$(dirname "$0")/../../shared/data}
 HEAD=$DATA/vtk_headsq.mha
-T=${CBCT_TEST_TMP:-/tmp/cbct_cli_convert}
-mkdir -p "$T"
-rm -rf "${T:?}"/*
-
-passed=0
-failed=0
-fail() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
-pass() { passed=$((passed + 1)); }
-
-# expect NAME RC NEEDLE OUTPUT -- ARGS...: as in cli_bad_input.sh.
-expect() {
-    local name=$1 want=$2 needle=$3 output=$4
-    shift 5
-    [ "$output" != - ] && rm -f "$output" "${output%.*}.raw"
-    "$TOOL" "$@" >"$T/out" 2>"$T/err"
-    local rc=$? ok=1
-    [ $rc -ne "$want" ] && { fail "$name: exit $rc, expected $want"; ok=0; }
-    grep -qF -- "$needle" "$T/err" || { fail "$name: stderr lacks '$needle': $(cat "$T/err")"; ok=0; }
-    if grep -qE 'Sanitizer|: runtime error:|core dumped|Segmentation fault' "$T/err"; then
-        fail "$name: crash report on stderr"; ok=0
-    fi
-    if [ "$output" != - ] && [ -e "$output" ]; then
-        fail "$name: output $output was created"; ok=0
-    fi
-    if [ "$output" != - ] && [ -e "${output%.*}.raw" ]; then
-        fail "$name: ${output%.*}.raw was created"; ok=0
-    fi
-    if [ -n "$(find "$T" -name '*.tmp.*')" ]; then
-        fail "$name: temporary file left behind"; ok=0
-        find "$T" -name '*.tmp.*' -delete
-    fi
-    [ $ok -eq 1 ] && pass
-    return 0
-}
+EXPECT_RAW_SIDECAR=1 # expect: no .raw beside a refused output either
+source "$(dirname "$0")/lib_cli.sh"
 
 # A float32 .npy of random finite bit patterns (no numpy here), 7 x 5 x 3.
 python3 - "$T/rand.npy" <<'PY'
@@ -125,5 +91,4 @@ else
     fail "info of the head CT: $(cat "$T/info.txt")"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

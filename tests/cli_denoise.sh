@@ -3,33 +3,11 @@
 # report (time, peak memory), --max-batch 1 / 3 / auto giving the same
 # bytes, --blend, and bad input (missing or broken model, bad patch,
 # negative sigma, ...) giving a clear error and no output file.
-set -u
-
-TOOL=${CBCT_TOOL:?set CBCT_TOOL to the cbct binary}
-T=${CBCT_TEST_TMP:-/tmp/cbct_cli_denoise}
-mkdir -p "$T"
-rm -rf "${T:?}"/*
-
-passed=0
-failed=0
-fail() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
-pass() { passed=$((passed + 1)); }
-check() { local name=$1; shift; if "$@"; then pass; else fail "$name"; fi; }
-
-# run NAME ARGS...: cbct must exit 0; stdout in $T/out, stderr in $T/err.
-run() {
-    local name=$1; shift
-    "$TOOL" "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    if [ $rc -ne 0 ]; then
-        fail "$name: 'cbct $*' exited $rc: $(cat "$T/err")"
-        return 1
-    fi
-    pass
-}
+source "$(dirname "$0")/lib_cli.sh"
 
 # expect NAME RC NEEDLE -- ARGS...: exit code RC, NEEDLE on stderr, no
-# crash report, and no $T/bad.npy left behind.
+# crash report, and no $T/bad.npy left behind. This script's own version,
+# replacing lib_cli.sh's: a fixed output and the stderr in the exit message.
 expect() {
     local name=$1 want=$2 needle=$3
     shift 4
@@ -114,5 +92,4 @@ expect "window too large for --mem" 1 "one window of 12 x 24 x 24 voxels needs" 
     denoise --random-model 4,8,16,32,1 --patch 8,16,16 --overlap 2,4,4 --mem 1M -i "$V" -o "$O"
 check "no temporary files left" test -z "$(find "$T" -name '*.tmp*')"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

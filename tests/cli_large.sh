@@ -6,30 +6,7 @@
 # the rays along x of each call in a separate pass, so other view batches
 # group its sums differently), with a tracked peak under the budget;
 # a budget too small for one view and one slice fails clearly, no output.
-set -u
-
-TOOL=${CBCT_TOOL:?set CBCT_TOOL to the cbct binary}
-T=${CBCT_TEST_TMP:-/tmp/cbct_cli_large}
-mkdir -p "$T"
-rm -rf "${T:?}"/*
-
-passed=0
-failed=0
-fail() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
-pass() { passed=$((passed + 1)); }
-check() { local name=$1; shift; if "$@"; then pass; else fail "$name"; fi; }
-
-# run NAME ARGS...: cbct must exit 0; stdout in $T/out, stderr in $T/err.
-run() {
-    local name=$1; shift
-    "$TOOL" "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    if [ $rc -ne 0 ]; then
-        fail "$name: 'cbct $*' exited $rc: $(cat "$T/err")"
-        return 1
-    fi
-    pass
-}
+source "$(dirname "$0")/lib_cli.sh"
 
 # max_rel_diff A B: max |a - b| / max |a| of two float32 .npy files (python3
 # is there, numpy is not); fails when the shapes or sizes differ.
@@ -157,5 +134,4 @@ too_small "fdk --mem 150K" "$T/bad.npy" "one view and one slice fit the memory b
 too_small "backproject --mem 600K, batches of 30" "$T/bad.npy" "--views-per-batch 30 views" \
     backproject --mem 600K "${G[@]}" --projections "$T/proj.npy" --views-per-batch 30
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

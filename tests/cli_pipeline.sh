@@ -2,31 +2,7 @@
 # The command line end to end: phantom -> geometry -> project -> fdk ->
 # compare --json (PSNR floor), backproject, info, demo, batching and thread
 # count invariance, and every --help.
-set -u
-
-TOOL=${CBCT_TOOL:?set CBCT_TOOL to the cbct binary}
-T=${CBCT_TEST_TMP:-/tmp/cbct_cli_pipeline}
-mkdir -p "$T"
-rm -rf "${T:?}"/*
-
-passed=0
-failed=0
-fail() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
-pass() { passed=$((passed + 1)); }
-# check NAME COMMAND...: the command must succeed.
-check() { local name=$1; shift; if "$@"; then pass; else fail "$name"; fi; }
-
-# run NAME ARGS...: cbct must exit 0; stdout in $T/out, stderr in $T/err.
-run() {
-    local name=$1; shift
-    "$TOOL" "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    if [ $rc -ne 0 ]; then
-        fail "$name: 'cbct $*' exited $rc: $(cat "$T/err")"
-        return 1
-    fi
-    pass
-}
+source "$(dirname "$0")/lib_cli.sh"
 
 # json_value KEY < json: prints the value (python3 is there, numpy is not).
 json_value() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
@@ -183,5 +159,4 @@ check "demo prints PSNR" grep -q 'PSNR' "$T/out"
 check "axial.png is a PNG" grep -q 'PNG' <(head -c 4 "$T/demo/axial.png")
 check "no temporary files left" test -z "$(find "$T" -name '*.tmp*')"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

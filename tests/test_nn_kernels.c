@@ -5,6 +5,7 @@
 #include "check.h"
 #include "cbct/denoiser.h"
 #include "nn/kernels.h"
+#include "test_nn_util.h"
 
 #define TOLERANCE 1e-5 /* float sums of at most a few hundred terms */
 
@@ -12,14 +13,6 @@ typedef struct {
     int64_t n, c_in, c_out, d, h, w; /* input sizes */
     int k_d;                         /* 3 (conv3) or 2 (down/up) in 3D, 1 in 2D */
 } shape;
-
-static float *random_floats(int64_t count, unsigned long long seed)
-{
-    float *v = malloc((size_t)count * sizeof *v);
-    for (int64_t i = 0; i < count; i++)
-        v[i] = check_random(&seed);
-    return v;
-}
 
 static double at(const cbct_nn_tensor *t, int64_t b, int64_t c, int64_t z, int64_t y, int64_t x)
 {
@@ -66,9 +59,9 @@ static void run_op(const cbct_nn_kernels *k, cbct_nn_op op, const shape *s, int 
     }
     cbct_nn_tensor out = {s->n, s->c_out, d_out, h_out, w_out, NULL};
     int taps = op == CBCT_NN_OP_CONV3 ? s->k_d * 9 : s->k_d * 4;
-    in.data = random_floats(cbct_nn_numel(&in), 1);
-    float *weight = random_floats(s->c_in * s->c_out * taps, 2);
-    float *start = random_floats(cbct_nn_numel(&out), 3); /* what accumulate adds to */
+    in.data = nn_test_random_floats(cbct_nn_numel(&in), 1);
+    float *weight = nn_test_random_floats(s->c_in * s->c_out * taps, 2);
+    float *start = nn_test_random_floats(cbct_nn_numel(&out), 3); /* what accumulate adds to */
     out.data = malloc((size_t)cbct_nn_numel(&out) * sizeof(float));
     float *again = malloc((size_t)cbct_nn_numel(&out) * sizeof(float));
     for (int pass = 0; pass < 2; pass++) { /* 1 thread, then 3 threads */
@@ -109,23 +102,6 @@ static void run_op(const cbct_nn_kernels *k, cbct_nn_op op, const shape *s, int 
     free(in.data), free(weight), free(start), free(out.data), free(again);
 }
 
-static void check_elementwise(const cbct_nn_kernels *k)
-{
-    cbct_nn_tensor x = {2, 3, 1, 5, 7, random_floats(210, 4)};
-    cbct_nn_tensor y = {2, 3, 1, 5, 7, random_floats(210, 5)};
-    float *x0 = random_floats(210, 4);
-    k->add(&x, &y);
-    int ok = 1;
-    for (int i = 0; i < 210; i++)
-        ok &= x.data[i] == x0[i] + y.data[i];
-    CHECK_MSG(ok, "%s: add", k->name);
-    k->relu(&x);
-    for (int i = 0; i < 210; i++)
-        ok &= x.data[i] == (x0[i] + y.data[i] > 0.0f ? x0[i] + y.data[i] : 0.0f);
-    CHECK_MSG(ok, "%s: relu", k->name);
-    free(x.data), free(y.data), free(x0);
-}
-
 int main(void)
 {
     const cbct_nn_kernels *tables[] = {cbct_nn_kernels_get(CBCT_NN_KERNEL_REFERENCE),
@@ -146,7 +122,7 @@ int main(void)
         run_op(tables[t], CBCT_NN_OP_DOWN2, &down2d, 0);
         run_op(tables[t], CBCT_NN_OP_UP2, &up3d, 0);
         run_op(tables[t], CBCT_NN_OP_UP2, &up2d, 0);
-        check_elementwise(tables[t]);
+        nn_test_check_add_relu(tables[t], 4, 5, 0); /* element-wise ops, exact */
     }
     return check_summary("test_nn_kernels");
 }

@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "nn/kernels.h"
+#include "test_nn_util.h"
 #ifdef CBCT_HAVE_DNNL
 #include "nn/conv_dnnl.h"
 #endif
@@ -26,14 +27,6 @@ typedef struct {
 } shape;
 
 static const char *op_name[] = {"conv3", "down2", "up2"};
-
-static float *random_floats(int64_t count, unsigned long long seed)
-{
-    float *v = malloc((size_t)count * sizeof *v);
-    for (int64_t i = 0; i < count; i++)
-        v[i] = check_random(&seed);
-    return v;
-}
 
 static cbct_nn_tensor output_of(cbct_nn_op op, const shape *s)
 {
@@ -76,12 +69,12 @@ static void compare(const cbct_nn_kernels *k, cbct_nn_op op, const shape *s, int
     const int64_t taps = op == CBCT_NN_OP_CONV3 ? 9 * s->k_d : 4 * s->k_d;
     const int64_t out_floats = cbct_nn_numel(&want);
     const size_t out_bytes = (size_t)out_floats * sizeof(float);
-    in.data = random_floats(cbct_nn_numel(&in), 11);
+    in.data = nn_test_random_floats(cbct_nn_numel(&in), 11);
     /* Weights of size 1 / sqrt(fan-in), as in a trained network. */
-    float *weight = random_floats(s->c_in * s->c_out * taps, 12);
+    float *weight = nn_test_random_floats(s->c_in * s->c_out * taps, 12);
     for (int64_t i = 0; i < s->c_in * s->c_out * taps; i++)
         weight[i] /= (float)sqrt((double)(s->c_in * taps));
-    float *start = random_floats(out_floats, 13);
+    float *start = nn_test_random_floats(out_floats, 13);
     want.data = malloc(out_bytes);
     got.data = malloc(out_bytes);
     float *first = malloc(out_bytes);
@@ -185,19 +178,7 @@ int main(void)
         check_scratch_size(k);
 
         /* Element-wise ops: exact, including -0 and values around 0. */
-        cbct_nn_tensor x = {2, 3, 1, 5, 7, random_floats(210, 21)};
-        cbct_nn_tensor y = {2, 3, 1, 5, 7, random_floats(210, 22)};
-        float *x0 = random_floats(210, 21);
-        k->add(&x, &y);
-        int ok = 1;
-        for (int i = 0; i < 210; i++)
-            ok &= x.data[i] == x0[i] + y.data[i];
-        CHECK_MSG(ok, "%s: add", k->name);
-        k->relu(&x);
-        for (int i = 0; i < 210; i++)
-            ok &= x.data[i] == fmaxf(x0[i] + y.data[i], 0.0f) && !signbit(x.data[i]);
-        CHECK_MSG(ok, "%s: relu", k->name);
-        free(x.data), free(y.data), free(x0);
+        nn_test_check_add_relu(k, 21, 22, 1);
     }
     CHECK(cbct_mem_current() == before);
     return check_summary("test_nn_kernels_fast");

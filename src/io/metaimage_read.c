@@ -3,34 +3,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "io/metaimage_internal.h"
+#include "io/raw_read.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the MetaImage reader assumes a little-endian host"
 #endif
-
-/* Bytes read and converted at a time for types other than float32. */
-#define CONVERT_CHUNK_BYTES ((size_t)1 << 20)
-
-/* Opens a regular file and finds its size. */
-static cbct_status open_regular(const char *path, FILE **fp, uint64_t *file_bytes)
-{
-    *fp = fopen(path, "rb");
-    if (!*fp)
-        return cbct_error(CBCT_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(*fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        int err = errno;
-        fclose(*fp);
-        *fp = NULL;
-        return cbct_error(CBCT_ERR_IO, "cannot read '%s': %s", path,
-                          err ? strerror(err) : "not a regular file");
-    }
-    *file_bytes = (uint64_t)st.st_size;
-    return CBCT_OK;
-}
 
 static uint64_t data_bytes(const cbct_mha_header *h)
 {
@@ -44,7 +23,7 @@ cbct_status cbct_mha_read_header(const char *path, cbct_mha_header *out)
     memset(out, 0, sizeof *out);
     FILE *fp;
     uint64_t file_bytes;
-    cbct_status s = open_regular(path, &fp, &file_bytes);
+    cbct_status s = cbct_io_open_regular(path, &fp, &file_bytes);
     if (s)
         return s;
     size_t n = file_bytes < MHA_MAX_HEADER_BYTES ? (size_t)file_bytes : MHA_MAX_HEADER_BYTES;
@@ -63,7 +42,7 @@ cbct_status cbct_mha_read_header(const char *path, cbct_mha_header *out)
     /* The data must all be there (a separate file is opened to check). */
     uint64_t have = file_bytes;
     if (strcmp(out->data_path, path) != 0) {
-        if ((s = open_regular(out->data_path, &fp, &have))) {
+        if ((s = cbct_io_open_regular(out->data_path, &fp, &have))) {
             cbct_error_prefix(s, "'%s': ElementDataFile", path);
             memset(out, 0, sizeof *out);
             return s;
@@ -119,34 +98,11 @@ void cbct_mha_convert(cbct_met_type t, int big_endian, void *src, size_t n, floa
 #undef CONVERT
 }
 
-static cbct_status short_read(FILE *fp, const char *path)
+/* cbct_mha_convert as a cbct_io_convert_fn (ctx: the header). */
+static void convert_items(const void *ctx, void *items, size_t n, float *dst)
 {
-    if (ferror(fp))
-        return cbct_error(CBCT_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-    return cbct_error(CBCT_ERR_FORMAT, "'%s': the data ends before DimSize says (truncated "
-                      "file?)", path);
-}
-
-/* Reads `n` elements through a small buffer, converting them. */
-static cbct_status read_converted(FILE *fp, const cbct_mha_header *h, size_t n, float *dst)
-{
-    size_t item = cbct_met_type_bytes(h->element_type);
-    size_t chunk_items = CONVERT_CHUNK_BYTES / item;
-    void *buf = cbct_alloc(chunk_items * item, "MetaImage conversion buffer");
-    if (!buf)
-        return cbct_error_prefix(CBCT_ERR_MEMORY, "reading '%s'", h->data_path);
-    cbct_status s = CBCT_OK;
-    for (size_t done = 0; done < n;) {
-        size_t todo = n - done < chunk_items ? n - done : chunk_items;
-        if (fread(buf, item, todo, fp) != todo) {
-            s = short_read(fp, h->data_path);
-            break;
-        }
-        cbct_mha_convert(h->element_type, h->big_endian, buf, todo, dst + done);
-        done += todo;
-    }
-    cbct_free(buf);
-    return s;
+    const cbct_mha_header *h = ctx;
+    cbct_mha_convert(h->element_type, h->big_endian, items, n, dst);
 }
 
 cbct_status cbct_mha_read_slices(const cbct_mha_header *h, int64_t first, int64_t count,
@@ -162,28 +118,18 @@ cbct_status cbct_mha_read_slices(const cbct_mha_header *h, int64_t first, int64_
                           (long long)(first + count), (long long)h->shape[0]);
     if (count == 0)
         return CBCT_OK;
-    size_t slice_items = (size_t)h->shape[1] * (size_t)h->shape[2];
-    size_t n = (size_t)count * slice_items;
-    uint64_t offset = h->data_offset + (uint64_t)first * slice_items * item;
-    FILE *fp;
-    uint64_t file_bytes;
-    cbct_status s = open_regular(h->data_path, &fp, &file_bytes);
-    if (s)
-        return s;
-    if (offset > file_bytes || fseeko(fp, (off_t)offset, SEEK_SET) != 0) {
-        fclose(fp);
-        return cbct_error(CBCT_ERR_FORMAT, "'%s': z-slice %lld starts at byte %llu, past the "
-                          "end of the file (%llu bytes)", h->data_path, (long long)first,
-                          (unsigned long long)offset, (unsigned long long)file_bytes);
-    }
-    if (h->element_type == CBCT_MET_FLOAT && !h->big_endian) {
-        if (fread(dst, sizeof(float), n, fp) != n)
-            s = short_read(fp, h->data_path);
-    } else {
-        s = read_converted(fp, h, n, dst);
-    }
-    fclose(fp);
-    return s;
+    const cbct_io_raw_layout layout = {
+        .path = h->data_path,
+        .data_offset = h->data_offset,
+        .slice_items = (size_t)h->shape[1] * (size_t)h->shape[2],
+        .item_bytes = item,
+        .convert = h->element_type == CBCT_MET_FLOAT && !h->big_endian ? NULL : convert_items,
+        .convert_ctx = h,
+        .buffer_name = "MetaImage conversion buffer",
+        .slice_word = "z-slice",
+        .size_source = "DimSize",
+    };
+    return cbct_io_read_raw_slices(&layout, first, count, dst);
 }
 
 cbct_status cbct_mha_read(const char *path, cbct_array *out)

@@ -3,17 +3,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cbct/io.h"
 #include "io/npy_internal.h"
+#include "io/raw_read.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the .npy reader assumes a little-endian host"
 #endif
-
-/* Bytes converted at a time for float64 and uint16 files. */
-#define CONVERT_CHUNK_BYTES ((size_t)1 << 20)
 
 static size_t item_bytes(cbct_dtype dtype)
 {
@@ -25,30 +22,12 @@ static size_t item_bytes(cbct_dtype dtype)
     return 0;
 }
 
-/* Opens the file and finds its size (regular files only). */
-static cbct_status open_regular(const char *path, FILE **fp, uint64_t *file_bytes)
-{
-    *fp = fopen(path, "rb");
-    if (!*fp)
-        return cbct_error(CBCT_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(*fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        int err = errno;
-        fclose(*fp);
-        *fp = NULL;
-        return cbct_error(CBCT_ERR_IO, "cannot read '%s': %s", path,
-                          err ? strerror(err) : "not a regular file");
-    }
-    *file_bytes = (uint64_t)st.st_size;
-    return CBCT_OK;
-}
-
 cbct_status cbct_npy_read_header(const char *path, cbct_npy_header *out)
 {
     memset(out, 0, sizeof *out);
     FILE *fp;
     uint64_t file_bytes;
-    cbct_status s = open_regular(path, &fp, &file_bytes);
+    cbct_status s = cbct_io_open_regular(path, &fp, &file_bytes);
     if (s)
         return s;
     unsigned char preamble[NPY_PREAMBLE_V2];
@@ -84,43 +63,18 @@ static cbct_status check_request(const char *path, const cbct_npy_header *h, int
     return CBCT_OK;
 }
 
-static cbct_status short_read(FILE *fp, const char *path)
+/* float64 and uint16 items to float32 (ctx: the cbct_dtype). */
+static void convert_items(const void *ctx, void *items, size_t n, float *dst)
 {
-    if (ferror(fp))
-        return cbct_error(CBCT_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-    return cbct_error(CBCT_ERR_FORMAT, "'%s': the data ends before the shape in its header "
-                      "says (truncated file?)", path);
-}
-
-/* Reads `n` items of a float64 or uint16 file through a small buffer. */
-static cbct_status read_converted(FILE *fp, const char *path, cbct_dtype dtype, size_t n,
-                                  float *dst)
-{
-    size_t item = item_bytes(dtype);
-    size_t chunk_items = CONVERT_CHUNK_BYTES / item;
-    void *buf = cbct_alloc(chunk_items * item, "npy conversion buffer");
-    if (!buf)
-        return cbct_error_prefix(CBCT_ERR_MEMORY, "reading '%s'", path);
-    cbct_status s = CBCT_OK;
-    for (size_t done = 0; done < n && !s;) {
-        size_t todo = n - done < chunk_items ? n - done : chunk_items;
-        if (fread(buf, item, todo, fp) != todo) {
-            s = short_read(fp, path);
-            break;
-        }
-        if (dtype == CBCT_DTYPE_F64) {
-            const double *src = buf;
-            for (size_t i = 0; i < todo; i++)
-                dst[done + i] = (float)src[i];
-        } else {
-            const uint16_t *src = buf;
-            for (size_t i = 0; i < todo; i++)
-                dst[done + i] = (float)src[i];
-        }
-        done += todo;
+    if (*(const cbct_dtype *)ctx == CBCT_DTYPE_F64) {
+        const double *src = items;
+        for (size_t i = 0; i < n; i++)
+            dst[i] = (float)src[i];
+    } else {
+        const uint16_t *src = items;
+        for (size_t i = 0; i < n; i++)
+            dst[i] = (float)src[i];
     }
-    cbct_free(buf);
-    return s;
 }
 
 cbct_status cbct_npy_read_slices(const char *path, const cbct_npy_header *h, int64_t first,
@@ -130,28 +84,18 @@ cbct_status cbct_npy_read_slices(const char *path, const cbct_npy_header *h, int
     if (s || count == 0)
         return s;
     /* The header was checked: shape x item size fits in 64 bits. */
-    size_t slice_items = (size_t)h->shape[1] * (size_t)h->shape[2];
-    size_t item = item_bytes(h->dtype);
-    size_t n = (size_t)count * slice_items;
-    uint64_t offset = h->data_offset + (uint64_t)first * slice_items * item;
-    FILE *fp;
-    uint64_t file_bytes;
-    if ((s = open_regular(path, &fp, &file_bytes)))
-        return s;
-    if (offset > file_bytes || fseeko(fp, (off_t)offset, SEEK_SET) != 0) {
-        fclose(fp);
-        return cbct_error(CBCT_ERR_FORMAT, "'%s': slice %lld starts at byte %llu, past the end "
-                          "of the file (%llu bytes)", path, (long long)first,
-                          (unsigned long long)offset, (unsigned long long)file_bytes);
-    }
-    if (h->dtype == CBCT_DTYPE_F32) {
-        if (fread(dst, sizeof(float), n, fp) != n)
-            s = short_read(fp, path);
-    } else {
-        s = read_converted(fp, path, h->dtype, n, dst);
-    }
-    fclose(fp);
-    return s;
+    const cbct_io_raw_layout layout = {
+        .path = path,
+        .data_offset = h->data_offset,
+        .slice_items = (size_t)h->shape[1] * (size_t)h->shape[2],
+        .item_bytes = item_bytes(h->dtype),
+        .convert = h->dtype == CBCT_DTYPE_F32 ? NULL : convert_items,
+        .convert_ctx = &h->dtype,
+        .buffer_name = "npy conversion buffer",
+        .slice_word = "slice",
+        .size_source = "the shape in its header",
+    };
+    return cbct_io_read_raw_slices(&layout, first, count, dst);
 }
 
 cbct_status cbct_npy_read(const char *path, cbct_array *out)

@@ -89,6 +89,51 @@ void cbct_gemm_store_tile(const float *tile, const cbct_gemm_task *t, cbct_nn_te
     }
 }
 
+/* One chunk of input channels [ic0, ic0 + channels) of a task: tile
+ * (oc_count x columns) = weight rows oc0.. times col (channels taps x
+ * columns), added to the tile for every chunk after the first. */
+static void weight_times_col(const cbct_gemm_task *t, const float *weight, int64_t c_in,
+                             int64_t taps, int64_t ic0, int64_t channels, const float *col,
+                             float *tile)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)t->oc_count, (int)t->columns,
+                (int)(channels * taps), 1.0f, weight + (t->oc0 * c_in + ic0) * taps,
+                (int)(c_in * taps), col, (int)t->columns, ic0 == 0 ? 0.0f : 1.0f, tile,
+                (int)t->columns);
+}
+
+size_t cbct_gemm_im2col_scratch_floats(const cbct_gemm_plan *plan, int64_t c_in, int64_t taps)
+{
+    const int64_t chunk_rows = cbct_gemm_chunk_channels(c_in, taps) * taps;
+    return (size_t)cbct_gemm_slots(plan) *
+           (size_t)((chunk_rows + plan->group_size) * plan->columns);
+}
+
+void cbct_gemm_im2col_run(const cbct_gemm_plan *plan, const cbct_nn_tensor *in,
+                          const float *weight, int k_d, int64_t taps, cbct_gemm_im2col_fn im2col,
+                          cbct_nn_tensor *out, int accumulate, float *scratch)
+{
+    const int64_t c_in = in->c, c_out = out->c;
+    const int64_t chunk = cbct_gemm_chunk_channels(c_in, taps);
+    const int64_t slot = (chunk * taps + plan->group_size) * plan->columns;
+    cbct_gemm_single_threaded_blas();
+#pragma omp parallel num_threads(cbct_gemm_threads(plan))
+    {
+        float *col = scratch + slot * omp_get_thread_num();
+        float *tile = col + chunk * taps * plan->columns;
+#pragma omp for schedule(dynamic)
+        for (int64_t i = 0; i < plan->tasks; i++) {
+            const cbct_gemm_task t = cbct_gemm_task_get(plan, c_out, i);
+            for (int64_t ic0 = 0; ic0 < c_in; ic0 += chunk) {
+                const int64_t channels = c_in - ic0 < chunk ? c_in - ic0 : chunk;
+                im2col(in, &t, k_d, out->w, ic0, channels, col);
+                weight_times_col(&t, weight, c_in, taps, ic0, channels, col, tile);
+            }
+            cbct_gemm_store_tile(tile, &t, out, accumulate);
+        }
+    }
+}
+
 void cbct_gemm_single_threaded_blas(void)
 {
     openblas_set_num_threads(1);

@@ -64,6 +64,23 @@ int64_t cbct_gemm_chunk_channels(int64_t c_in, int64_t taps);
 void cbct_gemm_store_tile(const float *tile, const cbct_gemm_task *t, cbct_nn_tensor *out,
                           int accumulate);
 
+/* conv3 and down2 are one driver with their own im2col: it fills `col`
+ * with the receptive fields of task t's positions for input channels
+ * [ic0, ic0 + channels) (channels x taps rows of t->columns floats);
+ * w_out is the output's width (unused by conv3). */
+typedef void (*cbct_gemm_im2col_fn)(const cbct_nn_tensor *in, const cbct_gemm_task *t, int k_d,
+                                    int64_t w_out, int64_t ic0, int64_t channels, float *col);
+/* Scratch floats the driver needs for a plan: per slot, the im2col block
+ * of one chunk of channels x taps, then the output tile. */
+size_t cbct_gemm_im2col_scratch_floats(const cbct_gemm_plan *plan, int64_t c_in, int64_t taps);
+/* Runs the tasks of `plan` (cut on out's grid): per task and chunk of input
+ * channels, im2col, then tile (+)= weight * col with PyTorch's
+ * (c_out, c_in, taps) weights as the GEMM's A; then the tile is written
+ * (added, when `accumulate`) to out. */
+void cbct_gemm_im2col_run(const cbct_gemm_plan *plan, const cbct_nn_tensor *in,
+                          const float *weight, int k_d, int64_t taps, cbct_gemm_im2col_fn im2col,
+                          cbct_nn_tensor *out, int accumulate, float *scratch);
+
 /* OpenBLAS must not start threads of its own inside our parallel loops. */
 void cbct_gemm_single_threaded_blas(void);
 

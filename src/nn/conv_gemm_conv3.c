@@ -5,8 +5,6 @@
  * summed over chunks of input channels so that col stays about 1.7 MiB.
  * PyTorch's weight layout (c_out, c_in, k_d, 3, 3) is already the GEMM's A
  * in row-major order: no reordering of the weights. */
-#include <cblas.h>
-#include <omp.h>
 #include <string.h>
 
 #include "nn/conv_gemm.h"
@@ -14,9 +12,10 @@
 /* col row (ic, kz, ky, kx) holds, for each position (y, x) of the block,
  * the input voxel (z + kz - pad_d, y + ky - 1, x + kx - 1) of channel
  * ic0 + ic, zero outside the volume. */
-static void im2col3(const cbct_nn_tensor *in, const cbct_gemm_task *t, int k_d, int64_t ic0,
-                    int64_t channels, float *restrict col)
+static void im2col3(const cbct_nn_tensor *in, const cbct_gemm_task *t, int k_d,
+                    int64_t w_out, int64_t ic0, int64_t channels, float *restrict col)
 {
+    (void)w_out; /* the same as in->w: stride 1 */
     const int64_t d = in->d, h = in->h, w = in->w, positions = t->columns;
     const int pad_d = k_d / 2;
     const size_t row_bytes = (size_t)w * sizeof(float);
@@ -47,44 +46,16 @@ static void im2col3(const cbct_nn_tensor *in, const cbct_gemm_task *t, int k_d, 
     }
 }
 
-/* Per thread: the im2col block, then the output tile. */
-static int64_t slot_floats(const cbct_gemm_plan *plan, int64_t chunk_rows)
-{
-    return (chunk_rows + plan->group_size) * plan->columns;
-}
-
 size_t cbct_gemm_conv3_scratch_floats(const cbct_nn_tensor *in, int64_t c_out, int k_d)
 {
-    const int64_t taps = (int64_t)k_d * 9;
     const cbct_gemm_plan plan = cbct_gemm_plan_make(in->n, in->d, in->h, in->w, c_out);
-    const int64_t chunk_rows = cbct_gemm_chunk_channels(in->c, taps) * taps;
-    return (size_t)cbct_gemm_slots(&plan) * (size_t)slot_floats(&plan, chunk_rows);
+    return cbct_gemm_im2col_scratch_floats(&plan, in->c, (int64_t)k_d * 9);
 }
 
 void cbct_gemm_conv3(const cbct_nn_tensor *in, const float *weight, int k_d,
                      cbct_nn_tensor *out, int accumulate, float *scratch)
 {
-    const int64_t c_in = in->c, c_out = out->c, taps = (int64_t)k_d * 9;
-    const cbct_gemm_plan plan = cbct_gemm_plan_make(out->n, out->d, out->h, out->w, c_out);
-    const int64_t chunk = cbct_gemm_chunk_channels(c_in, taps);
-    const int64_t slot = slot_floats(&plan, chunk * taps);
-    cbct_gemm_single_threaded_blas();
-#pragma omp parallel num_threads(cbct_gemm_threads(&plan))
-    {
-        float *col = scratch + slot * omp_get_thread_num();
-        float *tile = col + chunk * taps * plan.columns;
-#pragma omp for schedule(dynamic)
-        for (int64_t i = 0; i < plan.tasks; i++) {
-            const cbct_gemm_task t = cbct_gemm_task_get(&plan, c_out, i);
-            for (int64_t ic0 = 0; ic0 < c_in; ic0 += chunk) {
-                const int64_t channels = c_in - ic0 < chunk ? c_in - ic0 : chunk;
-                im2col3(in, &t, k_d, ic0, channels, col);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)t.oc_count,
-                            (int)t.columns, (int)(channels * taps), 1.0f,
-                            weight + (t.oc0 * c_in + ic0) * taps, (int)(c_in * taps), col,
-                            (int)t.columns, ic0 == 0 ? 0.0f : 1.0f, tile, (int)t.columns);
-            }
-            cbct_gemm_store_tile(tile, &t, out, accumulate);
-        }
-    }
+    const cbct_gemm_plan plan = cbct_gemm_plan_make(out->n, out->d, out->h, out->w, out->c);
+    cbct_gemm_im2col_run(&plan, in, weight, k_d, (int64_t)k_d * 9, im2col3, out, accumulate,
+                         scratch);
 }

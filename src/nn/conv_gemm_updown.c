@@ -45,39 +45,15 @@ static cbct_gemm_plan down_plan(const cbct_nn_tensor *in, int64_t c_out, int k_d
 
 size_t cbct_gemm_down2_scratch_floats(const cbct_nn_tensor *in, int64_t c_out, int k_d)
 {
-    const int64_t taps = (int64_t)k_d * 4;
     const cbct_gemm_plan plan = down_plan(in, c_out, k_d);
-    const int64_t chunk_rows = cbct_gemm_chunk_channels(in->c, taps) * taps;
-    return (size_t)cbct_gemm_slots(&plan) *
-           (size_t)((chunk_rows + plan.group_size) * plan.columns);
+    return cbct_gemm_im2col_scratch_floats(&plan, in->c, (int64_t)k_d * 4);
 }
 
 void cbct_gemm_down2(const cbct_nn_tensor *in, const float *weight, int k_d,
                      cbct_nn_tensor *out, float *scratch)
 {
-    const int64_t c_in = in->c, c_out = out->c, taps = (int64_t)k_d * 4;
-    const cbct_gemm_plan plan = down_plan(in, c_out, k_d);
-    const int64_t chunk = cbct_gemm_chunk_channels(c_in, taps);
-    const int64_t slot = (chunk * taps + plan.group_size) * plan.columns;
-    cbct_gemm_single_threaded_blas();
-#pragma omp parallel num_threads(cbct_gemm_threads(&plan))
-    {
-        float *col = scratch + slot * omp_get_thread_num();
-        float *tile = col + chunk * taps * plan.columns;
-#pragma omp for schedule(dynamic)
-        for (int64_t i = 0; i < plan.tasks; i++) {
-            const cbct_gemm_task t = cbct_gemm_task_get(&plan, c_out, i);
-            for (int64_t ic0 = 0; ic0 < c_in; ic0 += chunk) {
-                const int64_t channels = c_in - ic0 < chunk ? c_in - ic0 : chunk;
-                im2col_down(in, &t, k_d, out->w, ic0, channels, col);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)t.oc_count,
-                            (int)t.columns, (int)(channels * taps), 1.0f,
-                            weight + (t.oc0 * c_in + ic0) * taps, (int)(c_in * taps), col,
-                            (int)t.columns, ic0 == 0 ? 0.0f : 1.0f, tile, (int)t.columns);
-            }
-            cbct_gemm_store_tile(tile, &t, out, 0);
-        }
-    }
+    const cbct_gemm_plan plan = down_plan(in, out->c, k_d);
+    cbct_gemm_im2col_run(&plan, in, weight, k_d, (int64_t)k_d * 4, im2col_down, out, 0, scratch);
 }
 
 /* The block's rows of channels [ic0, ic0 + channels) side by side: a copy

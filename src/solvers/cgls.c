@@ -12,22 +12,18 @@
 cbct_status cbct_solve_cgls(cbct_operator *op, const float *y, const cbct_solver_opts *opts,
                             float *x)
 {
-    if (!op || !y || !x)
-        return cbct_error(CBCT_ERR_ARG, "cbct_solve_cgls: NULL argument");
-    if (!cbct_operator_owns_all(op))
-        return cbct_error(CBCT_ERR_ARG, "CGLS needs an operator that owns all its blocks");
-    cbct_solver_opts o = {0};
-    if (opts)
-        o = *opts;
-    int max_iterations = o.max_iterations > 0 ? o.max_iterations : DEFAULT_MAX_ITERATIONS;
-    double tolerance = o.tolerance == 0.0 ? DEFAULT_TOLERANCE : o.tolerance;
+    cbct_status st = cbct_solver_check_args(op, y, x, "cbct_solve_cgls", "CGLS");
+    if (st)
+        return st;
+    const cbct_solver_setup setup =
+        cbct_solver_setup_make(opts, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE);
     int64_t nv = cbct_operator_volume_numel(op), np = cbct_operator_proj_numel(op);
 
     float *r = cbct_alloc((size_t)np * sizeof(float), "CGLS residual y - A x");
     float *q = cbct_alloc((size_t)np * sizeof(float), "CGLS A p");
     float *s = cbct_alloc((size_t)nv * sizeof(float), "CGLS A^T r");
     float *p = cbct_alloc((size_t)nv * sizeof(float), "CGLS search direction");
-    cbct_status st = (r && q && s && p) ? CBCT_OK : CBCT_ERR_MEMORY;
+    st = (r && q && s && p) ? CBCT_OK : CBCT_ERR_MEMORY;
 
     /* r = y - A x, s = A^T r, p = s */
     if (!st)
@@ -44,7 +40,7 @@ cbct_status cbct_solve_cgls(cbct_operator *op, const float *y, const cbct_solver
             p[i] = s[i];
         gamma = gamma0 = cbct_vec_dot(s, s, nv);
     }
-    for (int k = 1; !st && k <= max_iterations && gamma > 0.0; k++) {
+    for (int k = 1; !st && k <= setup.max_iterations && gamma > 0.0; k++) {
         cbct_iteration_stats stats = cbct_iteration_stats_empty(k);
         double t0 = cbct_seconds();
         st = cbct_operator_apply(op, p, q);
@@ -73,11 +69,12 @@ cbct_status cbct_solve_cgls(cbct_operator *op, const float *y, const cbct_solver
         stats.residual_norm = sqrt(cbct_vec_dot(r, r, np));
         stats.normal_residual = sqrt(gamma / gamma0);
         stats.relative_change = alpha * sqrt(p_norm_sq / x_norm_sq);
-        st = cbct_solver_report(op, &o, &stats, x);
-        if (st || stats.stop || (tolerance > 0.0 && stats.normal_residual < tolerance))
+        st = cbct_solver_report(op, &setup.opts, &stats, x);
+        if (st || stats.stop ||
+            (setup.tolerance > 0.0 && stats.normal_residual < setup.tolerance))
             break;
     }
-    if (!st && o.nonnegative)
+    if (!st && setup.opts.nonnegative)
         cbct_vec_clamp_min(x, 0.0f, nv);
     cbct_free(r);
     cbct_free(q);

@@ -121,11 +121,8 @@ cbct_status cbct_solve_pnp(cbct_operator *op, const float *y, cbct_drunet *net,
     if (pnp.clip && !(pnp.clip_lo < pnp.clip_hi))
         return cbct_error(CBCT_ERR_ARG, "PnP clip range [%g, %g]: expected lo < hi",
                           pnp.clip_lo, pnp.clip_hi);
-    cbct_solver_opts o = {0};
-    if (opts)
-        o = *opts;
-    int max_iterations = o.max_iterations > 0 ? o.max_iterations : DEFAULT_MAX_ITERATIONS;
-    double tolerance = o.tolerance == 0.0 ? DEFAULT_TOLERANCE : o.tolerance;
+    const cbct_solver_setup setup =
+        cbct_solver_setup_make(opts, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE);
     double L = pnp.L;
     if (!(L > 0.0)) {
         cbct_status s = cbct_operator_norm(op, &pnp.norm, &L, NULL);
@@ -145,7 +142,7 @@ cbct_status cbct_solve_pnp(cbct_operator *op, const float *y, cbct_drunet *net,
         st = volume_array(op, &denoised, "PnP next iterate");
     if (!st && net)
         st = volume_array(op, &unit, "PnP denoiser input on [0, 1]");
-    for (int k = 1; !st && k <= max_iterations; k++) {
+    for (int k = 1; !st && k <= setup.max_iterations; k++) {
         cbct_iteration_stats stats = cbct_iteration_stats_empty(k);
         double x_norm_sq = cbct_vec_dot(x, x, n), change_sq = 0.0, res_sq = 0.0;
         double t0 = cbct_seconds(), reduce0 = op->seconds_reduce;
@@ -168,8 +165,9 @@ cbct_status cbct_solve_pnp(cbct_operator *op, const float *y, cbct_drunet *net,
         stats.seconds_total = t2 - t0;
         stats.residual_norm = sqrt(res_sq);
         stats.relative_change = sqrt(change_sq / x_norm_sq);
-        st = cbct_solver_report(op, &o, &stats, x);
-        if (st || stats.stop || (tolerance > 0.0 && stats.relative_change < tolerance))
+        st = cbct_solver_report(op, &setup.opts, &stats, x);
+        if (st || stats.stop ||
+            (setup.tolerance > 0.0 && stats.relative_change < setup.tolerance))
             break;
     }
     cbct_free(z);

@@ -23,22 +23,18 @@ static void invert_sums(float *w, int64_t n)
 cbct_status cbct_solve_sirt(cbct_operator *op, const float *y, const cbct_solver_opts *opts,
                             float *x)
 {
-    if (!op || !y || !x)
-        return cbct_error(CBCT_ERR_ARG, "cbct_solve_sirt: NULL argument");
-    if (!cbct_operator_owns_all(op))
-        return cbct_error(CBCT_ERR_ARG, "SIRT needs an operator that owns all its blocks");
-    cbct_solver_opts o = {0};
-    if (opts)
-        o = *opts;
-    int max_iterations = o.max_iterations > 0 ? o.max_iterations : DEFAULT_MAX_ITERATIONS;
-    double tolerance = o.tolerance == 0.0 ? DEFAULT_TOLERANCE : o.tolerance;
+    cbct_status st = cbct_solver_check_args(op, y, x, "cbct_solve_sirt", "SIRT");
+    if (st)
+        return st;
+    const cbct_solver_setup setup =
+        cbct_solver_setup_make(opts, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE);
     int64_t nv = cbct_operator_volume_numel(op), np = cbct_operator_proj_numel(op);
 
     float *row_w = cbct_alloc((size_t)np * sizeof(float), "SIRT ray weights 1 / (A 1)");
     float *res = cbct_alloc((size_t)np * sizeof(float), "SIRT weighted residual");
     float *col_w = cbct_alloc((size_t)nv * sizeof(float), "SIRT voxel weights 1 / (A^T 1)");
     float *update = cbct_alloc((size_t)nv * sizeof(float), "SIRT update");
-    cbct_status st = (row_w && res && col_w && update) ? CBCT_OK : CBCT_ERR_MEMORY;
+    st = (row_w && res && col_w && update) ? CBCT_OK : CBCT_ERR_MEMORY;
 
     /* Row sums A 1 (the ones borrowed from `update`), column sums A^T 1. */
     if (!st) {
@@ -55,7 +51,7 @@ cbct_status cbct_solve_sirt(cbct_operator *op, const float *y, const cbct_solver
         invert_sums(row_w, np);
         invert_sums(col_w, nv);
     }
-    for (int k = 1; !st && k <= max_iterations; k++) {
+    for (int k = 1; !st && k <= setup.max_iterations; k++) {
         cbct_iteration_stats stats = cbct_iteration_stats_empty(k);
         double t0 = cbct_seconds();
         st = cbct_operator_apply(op, x, res);
@@ -74,7 +70,7 @@ cbct_status cbct_solve_sirt(cbct_operator *op, const float *y, const cbct_solver
 #pragma omp parallel for schedule(static) if (nv > CBCT_SOLVER_PAR_MIN)
         for (int64_t i = 0; i < nv; i++) {
             float next = x[i] + col_w[i] * update[i];
-            if (o.nonnegative && next < 0.0f)
+            if (setup.opts.nonnegative && next < 0.0f)
                 next = 0.0f;
             update[i] = next - x[i];
             x[i] = next;
@@ -89,8 +85,9 @@ cbct_status cbct_solve_sirt(cbct_operator *op, const float *y, const cbct_solver
         for (int64_t i = 0; i < np; i++)
             weighted += row_w[i] > 0.0f ? (double)res[i] * res[i] / row_w[i] : 0.0;
         stats.residual_norm = sqrt(weighted);
-        st = cbct_solver_report(op, &o, &stats, x);
-        if (st || stats.stop || (tolerance > 0.0 && stats.relative_change < tolerance))
+        st = cbct_solver_report(op, &setup.opts, &stats, x);
+        if (st || stats.stop ||
+            (setup.tolerance > 0.0 && stats.relative_change < setup.tolerance))
             break;
     }
     cbct_free(row_w);

@@ -35,6 +35,21 @@ cbct_status cbct_solver_report(const cbct_operator *op, const cbct_solver_opts *
                                cbct_iteration_stats *stats, const float *x);
 /* A stats record with NAN metrics. */
 cbct_iteration_stats cbct_iteration_stats_empty(int iteration);
+/* The options a solver runs with: a copy of the caller's (all zeros when
+ * NULL) and the solver's defaults where the caller left 0. */
+typedef struct {
+    cbct_solver_opts opts;
+    int max_iterations;    /* opts.max_iterations if > 0, else the default */
+    double tolerance;      /* opts.tolerance if not 0, else the default */
+} cbct_solver_setup;
+
+cbct_solver_setup cbct_solver_setup_make(const cbct_solver_opts *opts,
+                                         int default_max_iterations, double default_tolerance);
+/* The checks CGLS and SIRT start with: no NULL pointer (the message names
+ * `function`), and an operator that owns all its blocks (the message names
+ * `solver`, e.g. "CGLS"). */
+cbct_status cbct_solver_check_args(const cbct_operator *op, const float *y, const float *x,
+                                   const char *function, const char *solver);
 /* Calls op->reduce on data (no-op when NULL) and adds its time to op. */
 cbct_status cbct_operator_reduce(cbct_operator *op, float *data, int64_t n);
 
