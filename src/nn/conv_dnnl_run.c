@@ -204,8 +204,8 @@ const cbct_nn_kernels cbct_nn_kernels_dnnl = {
     .conv3 = conv3_dnnl,
     .down2 = cbct_gemm_down2,
     .up2 = cbct_gemm_up2,
-    .relu = cbct_gemm_relu,
-    .add = cbct_gemm_add,
+    .relu = cbct_nn_relu,
+    .add = cbct_nn_add,
     .scratch_bytes = scratch_mixed,
 };
 
@@ -214,8 +214,8 @@ const cbct_nn_kernels cbct_nn_kernels_dnnl_all = {
     .conv3 = conv3_dnnl,
     .down2 = down2_dnnl,
     .up2 = up2_dnnl,
-    .relu = cbct_gemm_relu,
-    .add = cbct_gemm_add,
+    .relu = cbct_nn_relu,
+    .add = cbct_nn_add,
     .scratch_bytes = scratch_dnnl,
 };
 #endif

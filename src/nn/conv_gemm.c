@@ -139,27 +139,6 @@ void cbct_gemm_single_threaded_blas(void)
     openblas_set_num_threads(1);
 }
 
-/* Memory-bound loops the compiler vectorises (-O3 -march=native); each
- * element is independent, so any split between threads is exact. */
-void cbct_gemm_relu(cbct_nn_tensor *x)
-{
-    const int64_t n = cbct_nn_numel(x);
-    float *restrict v = x->data;
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        v[i] = v[i] > 0.0f ? v[i] : 0.0f;
-}
-
-void cbct_gemm_add(cbct_nn_tensor *x, const cbct_nn_tensor *y)
-{
-    const int64_t n = cbct_nn_numel(x);
-    float *restrict a = x->data;
-    const float *restrict b = y->data;
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        a[i] += b[i];
-}
-
 static size_t scratch_gemm(cbct_nn_op op, const cbct_nn_tensor *in, int64_t c_out, int k_d)
 {
     size_t floats = op == CBCT_NN_OP_CONV3   ? cbct_gemm_conv3_scratch_floats(in, c_out, k_d)
@@ -173,7 +152,7 @@ const cbct_nn_kernels cbct_nn_kernels_gemm = {
     .conv3 = cbct_gemm_conv3,
     .down2 = cbct_gemm_down2,
     .up2 = cbct_gemm_up2,
-    .relu = cbct_gemm_relu,
-    .add = cbct_gemm_add,
+    .relu = cbct_nn_relu,
+    .add = cbct_nn_add,
     .scratch_bytes = scratch_gemm,
 };

@@ -85,8 +85,6 @@ void cbct_gemm_im2col_run(const cbct_gemm_plan *plan, const cbct_nn_tensor *in,
 void cbct_gemm_single_threaded_blas(void);
 
 /* x = max(x, 0) and x += y, element by element (any split is exact). */
-void cbct_gemm_relu(cbct_nn_tensor *x);
-void cbct_gemm_add(cbct_nn_tensor *x, const cbct_nn_tensor *y);
 
 void cbct_gemm_conv3(const cbct_nn_tensor *in, const float *weight, int k_d,
                      cbct_nn_tensor *out, int accumulate, float *scratch);

@@ -116,25 +116,6 @@ static void up2_ref(const cbct_nn_tensor *in, const float *weight, int k_d,
     }
 }
 
-static void relu_ref(cbct_nn_tensor *x)
-{
-    const int64_t n = cbct_nn_numel(x);
-    float *v = x->data;
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        v[i] = v[i] > 0.0f ? v[i] : 0.0f;
-}
-
-static void add_ref(cbct_nn_tensor *x, const cbct_nn_tensor *y)
-{
-    const int64_t n = cbct_nn_numel(x);
-    float *restrict a = x->data;
-    const float *restrict b = y->data;
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        a[i] += b[i];
-}
-
 static size_t scratch_none(cbct_nn_op op, const cbct_nn_tensor *in, int64_t c_out, int k_d)
 {
     (void)op, (void)in, (void)c_out, (void)k_d;
@@ -146,7 +127,7 @@ const cbct_nn_kernels cbct_nn_kernels_reference = {
     .conv3 = conv3_ref,
     .down2 = down2_ref,
     .up2 = up2_ref,
-    .relu = relu_ref,
-    .add = add_ref,
+    .relu = cbct_nn_relu,
+    .add = cbct_nn_add,
     .scratch_bytes = scratch_none,
 };

@@ -45,6 +45,11 @@ typedef struct cbct_nn_kernels {
     size_t (*scratch_bytes)(cbct_nn_op op, const cbct_nn_tensor *in, int64_t c_out, int k_d);
 } cbct_nn_kernels;
 
+/* The element-wise ops every table shares (src/nn/elementwise.c): memory
+ * bound, each element independent, so any split between threads is exact. */
+void cbct_nn_relu(cbct_nn_tensor *x);                        /* x = max(x, 0) */
+void cbct_nn_add(cbct_nn_tensor *x, const cbct_nn_tensor *y); /* x += y */
+
 /* The table for a choice; CBCT_NN_KERNEL_FAST is the fastest available. */
 const cbct_nn_kernels *cbct_nn_kernels_get(cbct_nn_kernel which);
 
