@@ -11,5 +11,6 @@
 #include "cbct/io.h"
 #include "cbct/denoiser.h"
 #include "cbct/solver.h"
+#include "cbct/config.h"
 
 #endif

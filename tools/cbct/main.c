@@ -10,6 +10,7 @@
 int cmd_denoise(cli_context *ctx, int argc, char **argv);
 /* cmd_convert.c (also added later). */
 int cmd_convert(cli_context *ctx, int argc, char **argv);
+int cmd_recon(cli_context *ctx, int argc, char **argv); /* cmd_recon.c */
 
 typedef int (*cli_command_fn)(cli_context *ctx, int argc, char **argv);
 
@@ -29,6 +30,7 @@ static const command_entry commands[] = {
     {"compare", cmd_compare, "RMSE, PSNR, SSIM and max difference of two volumes"},
     {"convert", cmd_convert, "convert a volume between .npy, .mha and .mhd"},
     {"info", cmd_info, "describe a .npy array or a geometry .json"},
+    {"recon", cmd_recon, "reconstruction run described by a YAML config"},
     {"demo", cmd_demo, "phantom, scan, FDK and previews in one go"},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])

@@ -1,0 +1,91 @@
+/* The YAML configuration of a reconstruction run (`cbct recon`), in the
+ * shape of the reference experiment: a `dataset` block (`tomography_3d`),
+ * a `solver` block (`PnP`, `CGLS`, `SIRT` or `FDK`) and a `run` block.
+ * Parsed with libyaml; every key is validated and an error names the file,
+ * the line, the key path and what was expected. See docs/config.md. */
+#ifndef CBCT_CONFIG_H
+#define CBCT_CONFIG_H
+
+#include "cbct/solver.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CBCT_CONFIG_PATH_MAX 1024
+
+typedef enum {
+    CBCT_SOURCE_PHANTOM = 0, /* dataset.tomography_3d.phantom */
+    CBCT_SOURCE_VOLUME,      /* dataset.tomography_3d.volume: simulate from a file */
+    CBCT_SOURCE_PROJECTIONS  /* dataset.tomography_3d.projections + geometry */
+} cbct_data_source;
+
+typedef enum { CBCT_PHANTOM_WALNUT = 0, CBCT_PHANTOM_SHEPP_LOGAN } cbct_phantom_kind;
+
+typedef enum {
+    CBCT_SOLVER_PNP = 0,
+    CBCT_SOLVER_CGLS,
+    CBCT_SOLVER_SIRT,
+    CBCT_SOLVER_FDK
+} cbct_solver_kind;
+
+typedef struct cbct_recon_config {
+    char source_name[CBCT_CONFIG_PATH_MAX]; /* the config file, for messages */
+
+    /* dataset.tomography_3d */
+    int64_t num_operators;   /* blocks of views (>= 1) */
+    int64_t num_projections; /* views over a full turn */
+    int use_dataset_sinogram;
+    cbct_data_source source;
+    cbct_phantom_kind phantom;
+    int64_t shape[3];        /* phantom voxels z, y, x */
+    uint64_t seed;           /* walnut seed */
+    char volume_path[CBCT_CONFIG_PATH_MAX];
+    double value_scale;      /* volume values * value_scale = attenuation in 1/mm */
+    char projections_path[CBCT_CONFIG_PATH_MAX];
+    char geometry_path[CBCT_CONFIG_PATH_MAX];
+    double photons;          /* noise.photons per pixel; 0 = no noise */
+    uint64_t noise_seed;
+    double sod_mm, sdd_mm;   /* source-object, source-detector distances */
+    int64_t detector[2];     /* rows, cols; 0 = fitted to the volume */
+    double pixel_mm[2];      /* rows, cols pitch; 0 = fitted */
+
+    /* solver */
+    cbct_solver_kind solver;
+    char model_path[CBCT_CONFIG_PATH_MAX]; /* PnP: DRUNet .safetensors */
+    cbct_init init_method;
+    int max_iterations;
+    double tolerance;        /* 0 = solver default, < 0 = off */
+    double denoiser_sigma;
+    double denoiser_lambda;  /* denoiser_lambda_relaxation */
+    cbct_pnp_lambda_mode mode;
+    cbct_tiling tiling;      /* patch_size, overlap, max_batch_size */
+    int clip;                /* clip: [lo, hi] given: clamp x after each iteration */
+    double clip_range[2];    /* 1/mm */
+
+    /* run */
+    size_t memory_bytes;     /* 0 = no budget */
+    char output_dir[CBCT_CONFIG_PATH_MAX];
+    int threads;             /* 0 = OMP default */
+} cbct_recon_config;
+
+/* Reads `path`, applies `n_overrides` overrides "a.b.c=value" (YAML value
+ * syntax; they replace or add keys before validation, so an error names the
+ * key and "--set"), and maps the result onto `out` with the defaults of
+ * docs/config.md. Relative file names inside the config are taken relative
+ * to the current directory. Checks that the files named exist. */
+cbct_status cbct_config_load(const char *path, const char *const *overrides, int n_overrides,
+                             cbct_recon_config *out);
+/* The same from text in memory; `name` is used in messages. */
+cbct_status cbct_config_parse(const char *text, size_t len, const char *name,
+                              const char *const *overrides, int n_overrides,
+                              cbct_recon_config *out);
+
+/* Names used in configs and records ("PnP", "pseudo_inverse", ...). */
+const char *cbct_solver_kind_name(cbct_solver_kind k);
+const char *cbct_init_name(cbct_init m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

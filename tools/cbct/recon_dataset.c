@@ -1,0 +1,176 @@
+/* The dataset of `cbct recon`: ground truth, circular scan geometry fitted
+ * to it, simulated projections with optional Poisson noise, or measured
+ * projections with their geometry. */
+#include <math.h>
+#include <string.h>
+
+#include "recon.h"
+
+/* The scene of `cbct demo`: a 128 mm cube (largest axis); the detector is
+ * 1.25 times the volume's width in pixels of 1.6 voxels, so that the whole
+ * object is inside every view at magnification 2. */
+#define SCENE_EXTENT_MM 128.0
+#define DETECTOR_OVERSIZE 1.25
+#define PIXEL_PER_VOXEL 1.6
+#define SHEPP_LOGAN_RADIUS_FRACTION 0.45 /* as `cbct phantom` */
+#define SHEPP_LOGAN_VALUE_PER_MM 0.02
+#define PHANTOM_SUPERSAMPLE 2
+#define MAX_ELLIPSOIDS 16
+
+/* Circular scan of c->num_projections views around a volume of `shape`
+ * voxels of `voxel_mm`, centred on the origin. */
+static cbct_status fit_geometry(const cbct_recon_config *c, const int64_t shape[3],
+                                const double voxel_mm[3], cbct_geometry *g)
+{
+    int64_t widest = shape[1] > shape[2] ? shape[1] : shape[2];
+    int64_t rows = c->detector[0] ? c->detector[0]
+                                  : (int64_t)ceil(DETECTOR_OVERSIZE * (double)shape[0]);
+    int64_t cols = c->detector[1] ? c->detector[1]
+                                  : (int64_t)ceil(DETECTOR_OVERSIZE * (double)widest);
+    double pitch = PIXEL_PER_VOXEL * voxel_mm[2];
+    cbct_circular circ = {.n_views = c->num_projections,
+                          .first_angle_rad = 0,
+                          .arc_rad = 2 * CLI_PI,
+                          .sod_mm = c->sod_mm,
+                          .sdd_mm = c->sdd_mm,
+                          .det_rows = rows,
+                          .det_cols = cols,
+                          .pixel_mm = {c->pixel_mm[0] > 0 ? c->pixel_mm[0] : pitch,
+                                       c->pixel_mm[1] > 0 ? c->pixel_mm[1] : pitch},
+                          .det_offset_mm = {0, 0}};
+    cbct_status s = cbct_geometry_circular(&circ, g);
+    for (int i = 0; s == CBCT_OK && i < 3; i++) {
+        g->vol.shape[i] = shape[i];
+        g->vol.voxel_size[i] = voxel_mm[i];
+        g->vol.origin[i] = 0;
+    }
+    return s;
+}
+
+static cbct_status make_truth(const cbct_recon_config *c, recon_dataset *d)
+{
+    if (c->source == CBCT_SOURCE_VOLUME) {
+        cbct_status s = cbct_volume_read(c->volume_path, &d->truth);
+        if (s != CBCT_OK)
+            return s;
+        int64_t n = cbct_array_numel(&d->truth);
+        for (int64_t i = 0; i < n; i++)
+            d->truth.data[i] = (float)(d->truth.data[i] * c->value_scale);
+        return fit_geometry(c, d->truth.shape, d->truth.spacing, &d->geom);
+    }
+    const int64_t *shape = c->shape;
+    int64_t largest = shape[0];
+    for (int i = 1; i < 3; i++)
+        largest = shape[i] > largest ? shape[i] : largest;
+    double voxel = SCENE_EXTENT_MM / (double)largest;
+    double voxel_mm[3] = {voxel, voxel, voxel};
+    cbct_status s = fit_geometry(c, shape, voxel_mm, &d->geom);
+    if (s == CBCT_OK)
+        s = cbct_array_create(&d->truth, shape[0], shape[1], shape[2], "ground truth");
+    if (s != CBCT_OK)
+        return s;
+    for (int i = 0; i < 3; i++)
+        d->truth.spacing[i] = voxel;
+    if (c->phantom == CBCT_PHANTOM_WALNUT)
+        return cbct_phantom_walnut(&d->geom.vol, c->seed, d->truth.data);
+    cbct_ellipsoid e[MAX_ELLIPSOIDS];
+    int n = 0;
+    s = cbct_phantom_shepp_logan(SHEPP_LOGAN_RADIUS_FRACTION * SCENE_EXTENT_MM,
+                                 SHEPP_LOGAN_VALUE_PER_MM, e, MAX_ELLIPSOIDS, &n);
+    if (s == CBCT_OK)
+        s = cbct_phantom_voxelize(e, n, &d->geom.vol, PHANTOM_SUPERSAMPLE, d->truth.data);
+    return s;
+}
+
+/* splitmix64: a small seeded generator, so that noise is reproducible. */
+static double uniform(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return ((double)(z >> 11) + 0.5) / 9007199254740992.0; /* (0, 1) */
+}
+
+/* Poisson sample: Knuth's product of uniforms for small means, the normal
+ * approximation (error well below the noise itself) above. */
+#define POISSON_NORMAL_ABOVE 30.0
+static double poisson(double mean, uint64_t *state)
+{
+    if (mean < POISSON_NORMAL_ABOVE) {
+        double limit = exp(-mean), p = 1.0;
+        int k = -1;
+        do {
+            k++;
+            p *= uniform(state);
+        } while (p > limit);
+        return k;
+    }
+    double g = sqrt(-2.0 * log(uniform(state))) * cos(2 * CLI_PI * uniform(state));
+    double k = floor(mean + sqrt(mean) * g + 0.5);
+    return k > 0 ? k : 0;
+}
+
+/* Counts N exp(-p) with Poisson noise, back to line integrals; a pixel
+ * that counts no photon is read as one (the log would be infinite). */
+static void add_noise(cbct_array *proj, double photons, uint64_t seed)
+{
+    uint64_t state = seed;
+    int64_t n = cbct_array_numel(proj);
+    for (int64_t i = 0; i < n; i++) {
+        double counts = poisson(photons * exp(-(double)proj->data[i]), &state);
+        proj->data[i] = (float)-log((counts > 1 ? counts : 1) / photons);
+    }
+}
+
+static cbct_status load_measured(const cbct_recon_config *c, recon_dataset *d)
+{
+    cbct_status s = cbct_geometry_read_json(c->geometry_path, &d->geom);
+    if (s == CBCT_OK)
+        s = cbct_volume_read(c->projections_path, &d->proj);
+    if (s != CBCT_OK)
+        return s;
+    const int64_t *p = d->proj.shape;
+    if (p[0] != d->geom.n_views || p[1] != d->geom.det_rows || p[2] != d->geom.det_cols)
+        return cbct_error(CBCT_ERR_ARG,
+                          "dataset.tomography_3d.projections: '%s' holds %lld x %lld x %lld "
+                          "but '%s' describes %lld views of %lld x %lld pixels",
+                          c->projections_path, (long long)p[0], (long long)p[1],
+                          (long long)p[2], c->geometry_path, (long long)d->geom.n_views,
+                          (long long)d->geom.det_rows, (long long)d->geom.det_cols);
+    return CBCT_OK;
+}
+
+cbct_status recon_dataset_build(const cbct_recon_config *c, recon_dataset *d)
+{
+    memset(d, 0, sizeof *d);
+    double t0 = cbct_seconds();
+    if (c->source == CBCT_SOURCE_PROJECTIONS) {
+        cbct_status s = load_measured(c, d);
+        d->seconds = cbct_seconds() - t0;
+        return s;
+    }
+    cbct_status s = make_truth(c, d);
+    if (s == CBCT_OK)
+        s = cbct_array_create(&d->proj, d->geom.n_views, d->geom.det_rows, d->geom.det_cols,
+                              "projections");
+    cbct_projector *p = NULL;
+    cbct_projector_opts opts = {.kernel = CBCT_KERNEL_FAST};
+    if (s == CBCT_OK)
+        s = cbct_projector_create(&d->geom, &opts, &p);
+    if (s == CBCT_OK)
+        s = cbct_project(p, d->truth.data, d->proj.data);
+    if (p)
+        cbct_projector_destroy(p);
+    if (s == CBCT_OK && c->photons > 0)
+        add_noise(&d->proj, c->photons, c->noise_seed);
+    d->seconds = cbct_seconds() - t0;
+    return s;
+}
+
+void recon_dataset_destroy(recon_dataset *d)
+{
+    cbct_array_destroy(&d->truth);
+    cbct_array_destroy(&d->proj);
+    cbct_geometry_destroy(&d->geom);
+}
