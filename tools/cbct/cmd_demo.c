@@ -1,10 +1,8 @@
 /* cbct demo: the whole chain on a built-in example, in seconds: a walnut
  * phantom, a circular scan fitted to it, projection, FDK, quality figures
  * and PNG previews. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -44,26 +42,6 @@ typedef struct demo_run {
     double t_phantom, t_project, t_fdk;
     cbct_metrics metrics;
 } demo_run;
-
-/* mkdir -p */
-static cbct_status make_folder(const char *path)
-{
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        int end = *p == '\0';
-        if (*p == '/' || end) {
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return cbct_error(CBCT_ERR_IO, "cannot create folder '%s': %s", buf,
-                                  strerror(errno));
-            if (end)
-                break;
-            *p = '/';
-        }
-    }
-    return CBCT_OK;
-}
 
 static const char *file_in(demo_run *r, const char *dir, const char *name)
 {
@@ -143,7 +121,7 @@ static float max_value(const cbct_array *a)
 
 static cbct_status write_files(demo_run *r, const char *dir)
 {
-    cbct_status s = make_folder(dir);
+    cbct_status s = cli_make_folder(dir);
     if (s == CBCT_OK)
         s = cbct_npy_write(file_in(r, dir, "phantom.npy"), &r->phantom);
     if (s == CBCT_OK)

@@ -2,15 +2,14 @@
  * (docs/config.md): the dataset, the initialisation, the solver with a
  * progress line and metrics per iteration, then recon.npy, init.npy,
  * record.json and PNG previews (ground truth | init | result). */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "args.h"
+#include "inputs.h"
 #include "recon.h"
 
 #define MAX_SETS 32
@@ -29,26 +28,6 @@ static const cli_command command = {
     "recon.npy, init.npy, record.json (config, geometry, per-iteration metrics and\n"
     "times, peak memory, version), axial.png and coronal.png into DIR.",
     options, 1, 1};
-
-/* mkdir -p */
-static cbct_status make_folder(const char *path)
-{
-    char buf[CBCT_CONFIG_PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        int end = *p == '\0';
-        if (*p == '/' || end) {
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return cbct_error(CBCT_ERR_IO, "cannot create folder '%s': %s", buf,
-                                  strerror(errno));
-            if (end)
-                break;
-            *p = '/';
-        }
-    }
-    return CBCT_OK;
-}
 
 static cbct_status on_iteration(cbct_iteration_stats *stats, const float *x, void *user)
 {
@@ -155,7 +134,7 @@ static cbct_status write_outputs(const char *dir, const cbct_recon_config *c,
                                  const cbct_array *x, const recon_run *r,
                                  char files[N_OUTPUTS][CBCT_CONFIG_PATH_MAX + 16], int *n_files)
 {
-    cbct_status s = make_folder(dir);
+    cbct_status s = cli_make_folder(dir);
     const char *names[N_OUTPUTS] = {"recon.npy", "init.npy", "axial.png", "coronal.png",
                                     "record.json"};
     for (int i = 0; i < N_OUTPUTS; i++)

@@ -1,7 +1,9 @@
 /* Input files of the heavy commands, checked against each other. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "inputs.h"
 
@@ -242,6 +244,28 @@ cbct_status cli_plan_chunks(const cbct_geometry *g, cli_loop_order order,
                  cbct_format_size((size_t)out->slices_per_slab * slice_bytes, slab, sizeof slab),
                  (long long)out->views_per_batch,
                  cbct_format_size((size_t)out->views_per_batch * view_bytes, batch, sizeof batch));
+    }
+    return CBCT_OK;
+}
+
+cbct_status cli_make_folder(const char *path)
+{
+    char buf[4096];
+    if (strlen(path) >= sizeof buf)
+        return cbct_error(CBCT_ERR_ARG, "folder name is too long (%zu characters, at most %zu)",
+                          strlen(path), sizeof buf - 1);
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        int end = *p == '\0';
+        if (*p == '/' || end) {
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return cbct_error(CBCT_ERR_IO, "cannot create folder '%s': %s", buf,
+                                  strerror(errno));
+            if (end)
+                break;
+            *p = '/';
+        }
     }
     return CBCT_OK;
 }

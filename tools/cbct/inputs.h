@@ -104,4 +104,7 @@ typedef struct cli_chunks {
 cbct_status cli_plan_chunks(const cbct_geometry *g, cli_loop_order order,
                             int64_t requested_views, size_t reserve, cli_chunks *out);
 
+/* Creates a folder and its parents (mkdir -p); an existing one is fine. */
+cbct_status cli_make_folder(const char *path);
+
 #endif
