@@ -12,6 +12,13 @@ PACKAGES=(
   libdnnl-dev                       # DRUNet convolutions (oneDNN; -DCBCT_DNNL=OFF to skip)
   libyaml-dev                       # configs (solvers)
   python3                           # test helpers
+  libopenmpi-dev openmpi-bin        # distribution over MPI ranks
+  libtiff-dev                       # TIFF stacks, Walnut projections
+  libhdf5-dev                       # HDF5 datasets
+  libnifti2-dev zlib1g-dev          # NIfTI-1 .nii / .nii.gz
+  clang                             # libFuzzer harnesses (scripts/fuzz.sh)
+  chromium                          # dashboard test (headless)
+  python3-plotly                    # plotly.min.js embedded in dashboards
 )
 
 missing=()

@@ -63,6 +63,13 @@ typedef struct cbct_recon_config {
     int clip;                /* clip: [lo, hi] given: clamp x after each iteration */
     double clip_range[2];    /* 1/mm */
 
+    /* distribution over MPI ranks (solver block, as the reference grid) */
+    int distribute_physics;  /* view blocks round-robin to ranks */
+    int distribute_denoiser; /* denoiser patches round-robin to ranks */
+    int distribute_volume;   /* z-slabs of the volume per rank */
+    char slurm_gres[64];     /* e.g. "gpu:2"; used by `cbct bench --slurm` */
+    int64_t slurm_ntasks_per_node; /* ranks per point for `cbct bench`; 0 = 1 */
+
     /* run */
     size_t memory_bytes;     /* 0 = no budget */
     char output_dir[CBCT_CONFIG_PATH_MAX];

@@ -29,6 +29,7 @@ static void set_defaults(cbct_recon_config *c)
     c->denoiser_lambda = 10.0;
     c->mode = CBCT_PNP_LAMBDA_REFERENCE;
     c->tiling.max_batch = 4;
+    c->slurm_ntasks_per_node = 1;
     snprintf(c->output_dir, sizeof c->output_dir, "out/recon");
 }
 

@@ -132,14 +132,36 @@ cbct_status cfg_map_dataset(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c)
     return s;
 }
 
+/* Keys of the reference grid that place the run on ranks; every solver takes
+ * them (FDK and the pseudo-inverse distribute their physics too). */
+#define DIST_KEYS                                                                          \
+    "distribute_physics", "distribute_denoiser", "distribute_volume", "slurm_gres",      \
+        "slurm_ntasks_per_node"
+
+static cbct_status map_distribution(cfg_doc *d, yaml_node_t *p, const char *path,
+                                    cbct_recon_config *c)
+{
+    cbct_status s = cfg_bool(d, p, path, "distribute_physics", &c->distribute_physics);
+    if (s == CBCT_OK)
+        s = cfg_bool(d, p, path, "distribute_denoiser", &c->distribute_denoiser);
+    if (s == CBCT_OK)
+        s = cfg_bool(d, p, path, "distribute_volume", &c->distribute_volume);
+    if (s == CBCT_OK)
+        s = cfg_string(d, p, path, "slurm_gres", c->slurm_gres, sizeof c->slurm_gres);
+    if (s == CBCT_OK)
+        s = cfg_int(d, p, path, "slurm_ntasks_per_node", 1, 1 << 20, &c->slurm_ntasks_per_node);
+    return s;
+}
+
 cbct_status cfg_map_solver(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c)
 {
     static const char *const pnp_keys[] = {
         "denoiser", "model", "init_method", "max_iterations", "tolerance", "denoiser_sigma",
         "denoiser_lambda_relaxation", "patch_size", "overlap", "max_batch_size", "mode", "clip",
-        NULL};
-    static const char *const iter_keys[] = {"init_method", "max_iterations", "tolerance", NULL};
-    static const char *const fdk_keys[] = {NULL};
+        DIST_KEYS, NULL};
+    static const char *const iter_keys[] = {"init_method", "max_iterations", "tolerance",
+                                            DIST_KEYS, NULL};
+    static const char *const fdk_keys[] = {DIST_KEYS, NULL};
     static const char *const denoisers[] = {"drunet", NULL};
     static const char *const modes[] = {"reference", "normalized", NULL};
     yaml_node_t *block = NULL, *p = NULL;
@@ -175,6 +197,8 @@ cbct_status cfg_map_solver(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c)
                               : c->solver == CBCT_SOLVER_FDK ? fdk_keys
                                                              : iter_keys;
     s = cfg_check_keys(d, p, path, keys);
+    if (s == CBCT_OK)
+        s = map_distribution(d, p, path, c);
     int init = (int)c->init_method, denoiser = 0, mode = (int)c->mode;
     int64_t iterations = c->max_iterations, max_batch = c->tiling.max_batch;
     if (s == CBCT_OK)
