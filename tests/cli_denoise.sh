@@ -88,7 +88,7 @@ expect "negative sigma" 2 "option --sigma: '-0.1'" -- denoise --random-model 4,8
 expect "max batch 0" 2 "expected auto or an integer >= 1" -- denoise --random-model 4,8,16,32 --max-batch 0 -i "$V" -o "$O"
 expect "missing input" 1 "$T/none.npy" -- denoise --random-model 4,8,16,32 -i "$T/none.npy" -o "$O"
 expect "missing -o" 2 "missing required option --output" -- denoise --random-model 4,8,16,32 -i "$V"
-expect "window too large for --mem" 1 "one window of 12 x 24 x 24 voxels needs" -- \
+expect "window too large for --mem" 3 "one window of 12 x 24 x 24 voxels needs" -- \
     denoise --random-model 4,8,16,32,1 --patch 8,16,16 --overlap 2,4,4 --mem 1M -i "$V" -o "$O"
 check "no temporary files left" test -z "$(find "$T" -name '*.tmp*')"
 

@@ -57,7 +57,7 @@ budgeted() {
     check "$name: peak under ${kib}K" peak_under "$kib"
     check "$name: output written" test -s "$out"
 }
-# too_small NAME OUT NEEDLE ARGS...: exit 1, the planner's message (with
+# too_small NAME OUT NEEDLE ARGS...: exit 3 (out of memory), the planner's message (with
 # NEEDLE) naming what is needed, no output and no temporary file.
 too_small() {
     local name=$1 out=$2 needle=$3
@@ -65,7 +65,7 @@ too_small() {
     rm -f "$out"
     "$TOOL" "$@" -o "$out" >"$T/out" 2>"$T/err"
     local rc=$?
-    check "$name: exit 1 (got $rc)" test $rc -eq 1
+    check "$name: exit 3 (got $rc)" test $rc -eq 3
     check "$name: message names '$needle': $(cat "$T/err")" grep -qF -- "$needle" "$T/err"
     check "$name: message says what is needed" grep -q 'need [0-9.]* [KM]*i*B' "$T/err"
     check "$name: no output" test ! -e "$out"

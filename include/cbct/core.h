@@ -34,6 +34,7 @@ cbct_status cbct_error(cbct_status code, const char *fmt, ...)
 cbct_status cbct_error_prefix(cbct_status code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 const char *cbct_last_error(void); /* "" when none */
+cbct_status cbct_last_status(void); /* code of the last recorded error */
 void cbct_clear_error(void);
 const char *cbct_status_name(cbct_status code);
 

@@ -9,6 +9,7 @@
 #define CBCT_ERROR_MAX 1024
 
 static _Thread_local char last_message[CBCT_ERROR_MAX];
+static _Thread_local cbct_status last_code = CBCT_OK;
 
 cbct_status cbct_error(cbct_status code, const char *fmt, ...)
 {
@@ -16,6 +17,7 @@ cbct_status cbct_error(cbct_status code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_message, sizeof last_message, fmt, ap);
     va_end(ap);
+    last_code = code;
     return code;
 }
 
@@ -38,12 +40,19 @@ cbct_status cbct_error_prefix(cbct_status code, const char *fmt, ...)
     size_t old_len = strnlen(old, room - 1);
     memcpy(last_message + used + 2, old, old_len);
     last_message[used + 2 + old_len] = '\0';
+    last_code = code;
     return code;
 }
 
 const char *cbct_last_error(void) { return last_message; }
 
-void cbct_clear_error(void) { last_message[0] = '\0'; }
+cbct_status cbct_last_status(void) { return last_code; }
+
+void cbct_clear_error(void)
+{
+    last_message[0] = '\0';
+    last_code = CBCT_OK;
+}
 
 const char *cbct_status_name(cbct_status code)
 {

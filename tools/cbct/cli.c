@@ -38,7 +38,7 @@ int cli_runtime_error(cli_context *ctx)
 {
     const char *message = cbct_last_error();
     print_line(ctx, "error: ", *message ? message : "unknown error (no message recorded)");
-    return CLI_EXIT_RUNTIME;
+    return cbct_last_status() == CBCT_ERR_MEMORY ? CLI_EXIT_MEMORY : CLI_EXIT_RUNTIME;
 }
 
 int cli_usage_error(cli_context *ctx, const char *fmt, ...)

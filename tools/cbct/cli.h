@@ -12,7 +12,9 @@
 #define CLI_PI 3.14159265358979323846
 
 /* Exit codes. */
-enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2 };
+/* Exit codes: 3 is a run refused or stopped by the memory budget (or the
+ * system), so that `cbct bench` records it as out_of_memory. */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_MEMORY = 3 };
 
 typedef struct cli_context {
     char command[64];       /* "geometry circular": the prefix of every message */
@@ -25,7 +27,8 @@ typedef struct cli_context {
 /* The log callback (registered with cbct_set_log, user = the context). */
 void cli_log(cbct_log_level level, const char *message, void *user);
 
-/* Prints "cbct <cmd>: error: <cbct_last_error()>" and returns CLI_EXIT_RUNTIME. */
+/* Prints "cbct <cmd>: error: <cbct_last_error()>" and returns CLI_EXIT_RUNTIME
+ * (CLI_EXIT_MEMORY when the error was CBCT_ERR_MEMORY). */
 int cli_runtime_error(cli_context *ctx);
 /* Prints "cbct <cmd>: <message>" and a hint to --help; returns CLI_EXIT_USAGE. */
 int cli_usage_error(cli_context *ctx, const char *fmt, ...)
