@@ -10,6 +10,7 @@
 #include "cbct/metrics.h"
 #include "cbct/io.h"
 #include "cbct/denoiser.h"
+#include "cbct/dist.h"
 #include "cbct/solver.h"
 #include "cbct/config.h"
 

@@ -17,8 +17,12 @@ PACKAGES=(
   libhdf5-dev                       # HDF5 datasets
   libnifti2-dev zlib1g-dev          # NIfTI-1 .nii / .nii.gz
   clang                             # libFuzzer harnesses (scripts/fuzz.sh)
+  libomp-dev                        # ThreadSanitizer on OpenMP: libomp + Archer (scripts/tsan.sh)
+  valgrind                          # memcheck of the command line (tests/cli_valgrind.sh)
   chromium                          # dashboard test (headless)
   python3-plotly                    # plotly.min.js embedded in dashboards
+  libjs-chart.js                    # chart.min.js embedded by cbct dashboard (200 kB)
+  slurm-wlm munge                   # tests/cli_slurm.sh: a one-node SLURM cluster on localhost
 )
 
 missing=()

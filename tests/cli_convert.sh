@@ -76,7 +76,7 @@ expect "missing .raw" 1 "gone.raw" "$OUT" -- convert "$T/gone.mhd" "$OUT"
 expect "missing input" 1 "nope.mha" "$T/out.npy" -- convert "$T/nope.mha" "$T/out.npy"
 head -c 200 "$T/rand.npy" >"$T/cut.npy"
 expect "corrupt .npy" 1 "cut.npy" "$OUT" -- convert "$T/cut.npy" "$OUT"
-expect "unknown extension" 2 "vol.tif" - -- convert "$T/rand.npy" "$T/vol.tif"
+expect "unknown extension" 2 "vol.vtk" - -- convert "$T/rand.npy" "$T/vol.vtk"
 expect "output folder missing" 1 "nowhere" "$T/nowhere/x.mhd" -- \
     convert "$T/rand.npy" "$T/nowhere/x.mhd"
 expect "bad --spacing" 2 "--spacing" "$OUT" -- convert "$T/rand.npy" "$OUT" --spacing 0,1,1

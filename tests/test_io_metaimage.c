@@ -311,7 +311,7 @@ static void test_bad_files(void)
     write_file(path, "", NULL, 0);
     CHECK_FAILS_FILE(cbct_mha_read(path, &a), CBCT_ERR_FORMAT, "ElementDataFile", path);
     CHECK_FAILS(cbct_mha_read("/nonexistent/x.mha", &a), CBCT_ERR_IO, "/nonexistent/x.mha");
-    CHECK_FAILS(cbct_volume_read("volume.tif", &a), CBCT_ERR_ARG, ".npy, .mha or .mhd");
+    CHECK_FAILS(cbct_volume_read("volume.vtk", &a), CBCT_ERR_ARG, ".npy, .mha, .mhd");
 }
 
 /* Every prefix of a valid header and random byte changes: no crash, no read

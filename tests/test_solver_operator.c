@@ -28,7 +28,7 @@ int main(void)
         if (!op)
             break;
         CHECK(cbct_operator_num_blocks(op) == blocks);
-        CHECK(cbct_operator_owns_all(op));
+        CHECK(cbct_operator_owns_block(op, 0) && cbct_operator_owns_block(op, blocks - 1));
         int64_t total = 0, smallest = VIEWS, largest = 0;
         for (int64_t b = 0; b < blocks; b++) {
             int64_t v0, n;
@@ -71,34 +71,12 @@ int main(void)
         cbct_operator_destroy(op);
     }
 
-    /* a process owning blocks [1, 3) of 3 writes only their views */
-    {
-        cbct_operator_opts opts = {.num_operators = 3, .block_first = 1, .block_count = 2};
-        cbct_operator *op = NULL;
-        CHECK_OK(cbct_operator_create(&g, &opts, &op));
-        CHECK(op && !cbct_operator_owns_all(op));
-        for (int64_t i = 0; i < np; i++)
-            ax[i] = -7.0f;
-        CHECK_OK(cbct_operator_apply(op, x, ax));
-        int64_t v0, n;
-        cbct_operator_block_views(op, 1, &v0, &n);
-        int64_t first_owned = v0 * ROWS * COLS;
-        int untouched = 1;
-        for (int64_t i = 0; i < first_owned; i++)
-            untouched &= ax[i] == -7.0f;
-        CHECK(untouched);
-        CHECK(solver_test_max_rel_diff(ax_ref + first_owned, ax + first_owned,
-                                       np - first_owned) < 1e-6);
-        cbct_solver_opts sopts = {0};
-        CHECK_FAILS(cbct_solve_cgls(op, y, &sopts, x), CBCT_ERR_ARG, "owns all");
-        cbct_operator_destroy(op);
-    }
-
     cbct_operator *bad = NULL;
     cbct_operator_opts too_many = {.num_operators = VIEWS + 1};
     CHECK_FAILS(cbct_operator_create(&g, &too_many, &bad), CBCT_ERR_ARG, "num_operators");
-    cbct_operator_opts bad_range = {.num_operators = 2, .block_first = 1, .block_count = 2};
-    CHECK_FAILS(cbct_operator_create(&g, &bad_range, &bad), CBCT_ERR_ARG, "block range");
+    cbct_operator_opts bad_slab = {.num_operators = 2, .distribute_volume = 1, .slab_z0 = 4,
+                                   .slab_nz = 100};
+    CHECK_FAILS(cbct_operator_create(&g, &bad_slab, &bad), CBCT_ERR_ARG, "slab rows");
     CHECK(bad == NULL);
 
     cbct_free(x);

@@ -88,6 +88,52 @@ cbct_status cbct_config_parse(const char *text, size_t len, const char *name,
                               const char *const *overrides, int n_overrides,
                               cbct_recon_config *out);
 
+/* ---- Grids of runs (docs/experiments.md) ------------------------------------
+ * A config may hold grid keys, as the reference benchmark writes them:
+ * "a, b: [[a1, b1], [a2, b2]]" (zipped: one point per row) and
+ * "key: [v1, v2]" (a product, for keys whose value is one value; for keys
+ * whose value is a list, e.g. patch_size, a list of lists). The points are
+ * the cartesian product of all grid keys, the first varying slowest.
+ * cbct_config_load/parse refuse a config with more than one point (or a
+ * zipped key): choose one with the _point variants. */
+
+#define CBCT_GRID_ID_MAX 96
+
+typedef struct cbct_grid_point {
+    char id[CBCT_GRID_ID_MAX]; /* short stable name from the varying values,
+                                  e.g. "max_batch_size-10"; a folder name */
+    int n_overrides;
+    char **overrides;          /* "solver.PnP.max_batch_size=10": the form --set takes */
+} cbct_grid_point;
+
+typedef struct cbct_config_grid {
+    int n_points;
+    cbct_grid_point *points;
+    int is_grid;     /* 0: a plain config (one point) */
+    int n_varying;
+    char **varying;  /* key paths whose value differs between points */
+} cbct_config_grid;
+
+/* Expands the grid of a config (after the overrides, which may themselves
+ * be grids: --set solver.PnP.max_batch_size=[2,4]). Bad grids (empty, rows
+ * of the wrong length, a key in two grids) fail naming the key and line;
+ * the values themselves are checked when a point is mapped. */
+cbct_status cbct_config_grid_parse(const char *text, size_t len, const char *name,
+                                   const char *const *overrides, int n_overrides,
+                                   cbct_config_grid *out);
+cbct_status cbct_config_grid_load(const char *path, const char *const *overrides,
+                                  int n_overrides, cbct_config_grid *out);
+void cbct_config_grid_free(cbct_config_grid *g);
+
+/* cbct_config_parse/load for point `point` (0-based) of the grid: the
+ * point's values replace the grid keys before validation, and an error in
+ * one of them names the line of its row. A plain config has point 0 only. */
+cbct_status cbct_config_parse_point(const char *text, size_t len, const char *name,
+                                    const char *const *overrides, int n_overrides, int point,
+                                    cbct_recon_config *out);
+cbct_status cbct_config_load_point(const char *path, const char *const *overrides,
+                                   int n_overrides, int point, cbct_recon_config *out);
+
 /* Names used in configs and records ("PnP", "pseudo_inverse", ...). */
 const char *cbct_solver_kind_name(cbct_solver_kind k);
 const char *cbct_init_name(cbct_init m);

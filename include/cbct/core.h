@@ -23,7 +23,8 @@ typedef enum {
     CBCT_ERR_MEMORY,   /* allocation refused: budget or system */
     CBCT_ERR_GEOMETRY, /* inconsistent or degenerate geometry */
     CBCT_ERR_NUMERIC,  /* NaN / Inf in data */
-    CBCT_ERR_INTERNAL  /* a bug: please report */
+    CBCT_ERR_INTERNAL, /* a bug: please report */
+    CBCT_ERR_INTERRUPTED /* stopped on request (a signal); state saved where asked */
 } cbct_status;
 
 /* Record a message for the calling thread and return `code` (so that callers
@@ -81,6 +82,15 @@ size_t cbct_mem_available(void); /* budget - current (SIZE_MAX without budget) *
 /* Fault injection for tests: the n-th allocation from now fails (n >= 1);
  * 0 switches it off. */
 void cbct_mem_fail_nth(long n);
+/* cbct_alloc calls since the process started (a fault-injection sweep
+ * counts a run's allocations with it, then fails each in turn). */
+uint64_t cbct_mem_alloc_count(void);
+/* Fault injection in the outputs (src/io/atomic_file.c, the one place files
+ * are written): the n-th operation from now fails as its system call would
+ * (n >= 1; 0 switches it off). The operations: creating the temporary file,
+ * each write, and the commit's flush, fsync, close and rename. */
+void cbct_io_fail_nth(long n);
+uint64_t cbct_io_op_count(void); /* operations since the process started */
 
 /* Peak resident set size of this process in bytes (from the kernel). */
 size_t cbct_rss_peak_bytes(void);

@@ -85,6 +85,33 @@ typedef struct cbct_tiling {
 cbct_status cbct_denoise_volume(cbct_drunet *net, const cbct_array *volume, float sigma,
                                 const cbct_tiling *tiling, cbct_array *out);
 
+/* ---- Parts of a tiled denoising, for distributed runs ------------------- */
+
+/* Patches along z, y, x of the tiling of a volume of `shape` (z y x), and
+ * the patch size used (min(patch, shape); 0 in tiling->patch = the shape). */
+cbct_status cbct_tiling_patch_counts(const cbct_tiling *tiling, const int64_t shape[3],
+                                     int64_t counts[3], int64_t patch_used[3]);
+/* Volume rows [*z0, *z1) that the windows of patches first + j step
+ * (j < count; C order, z slowest) read, mirroring included. */
+cbct_status cbct_tiling_rows_needed(const cbct_tiling *tiling, const int64_t shape[3],
+                                    int64_t first, int64_t step, int64_t count, int64_t *z0,
+                                    int64_t *z1);
+
+typedef struct cbct_denoise_part {
+    int64_t shape[3];           /* the whole volume, z y x */
+    int64_t first, step, count; /* patches first + j step, j < count */
+    int64_t in_z0;  /* volume row held by row 0 of `in` (it must hold the rows needed) */
+    int64_t out_z0; /* volume row held by row 0 of `out` (the patches' written rows) */
+} cbct_denoise_part;
+
+/* Denoises some patches of a volume: reads `in`, writes the patches'
+ * centres into `out` (existing, other voxels untouched). Centres only (no
+ * blending). The same voxels as cbct_denoise_volume gives for the whole
+ * volume, bit for bit. */
+cbct_status cbct_denoise_volume_part(cbct_drunet *net, const cbct_array *in, float sigma,
+                                     const cbct_tiling *tiling, const cbct_denoise_part *part,
+                                     cbct_array *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,6 +9,7 @@
 #define CBCT_SOLVER_H
 
 #include "cbct/denoiser.h"
+#include "cbct/dist.h"
 #include "cbct/projector.h"
 
 #ifdef __cplusplus
@@ -17,19 +18,23 @@ extern "C" {
 
 /* ---- Operator ------------------------------------------------------------ */
 
-/* Sums a float array over processes in place (the MPI layer's all-reduce);
- * NULL means a single process. */
-typedef cbct_status (*cbct_reduce_fn)(float *data, int64_t n, void *user);
-
 typedef struct cbct_operator_opts {
     int64_t num_operators; /* blocks of contiguous views (sizes differ by <= 1); 0 = 1 */
     cbct_kernel kernel;    /* projector kernel */
-    /* Blocks this process computes: [block_first, block_first + block_count);
-     * block_count 0 = all. apply writes only the views of these blocks;
-     * adjoint and gradient sum these blocks, then call `reduce`. */
-    int64_t block_first, block_count;
-    cbct_reduce_fn reduce;
-    void *reduce_user;
+    /* Distribution over the ranks of `comm` (NULL: one process); see
+     * docs/distribution.md for what is split and what is replicated. */
+    cbct_comm *comm;
+    /* Blocks go round-robin to ranks (rank r owns blocks r, r + P, ...):
+     * projection vectors hold only the owned views, in block order; volume
+     * vectors are whole on every rank and adjoints are summed over ranks. */
+    int distribute_views;
+    /* The volume in z-slabs: this rank holds rows [slab_z0, slab_z0 +
+     * slab_nz) (cbct_slab_split); volume vectors hold only those rows;
+     * projection vectors are whole on every rank, and forward projections
+     * are the sum over ranks of each slab's partial line integrals. Takes
+     * precedence over distribute_views (the projector is split by slab). */
+    int distribute_volume;
+    int64_t slab_z0, slab_nz;
 } cbct_operator_opts;
 
 typedef struct cbct_operator cbct_operator;
@@ -39,28 +44,45 @@ cbct_status cbct_operator_create(const cbct_geometry *g, const cbct_operator_opt
                                  cbct_operator **out);
 void cbct_operator_destroy(cbct_operator *op);
 const cbct_geometry *cbct_operator_geometry(const cbct_operator *op);
+cbct_comm *cbct_operator_comm(const cbct_operator *op); /* NULL: one process */
 int64_t cbct_operator_num_blocks(const cbct_operator *op);
 /* Views [*view0, *view0 + *n_views) of block `block` (0 <= block < num_blocks). */
 void cbct_operator_block_views(const cbct_operator *op, int64_t block, int64_t *view0,
                                int64_t *n_views);
-/* 1 when this process owns every block (CGLS and SIRT need that). */
-int cbct_operator_owns_all(const cbct_operator *op);
-int64_t cbct_operator_volume_numel(const cbct_operator *op); /* nz * ny * nx */
-int64_t cbct_operator_proj_numel(const cbct_operator *op);   /* views * rows * cols */
+/* 1 when this rank computes block `block` (all blocks unless distribute_views). */
+int cbct_operator_owns_block(const cbct_operator *op, int64_t block);
+/* This rank's z rows of the volume: [*z0, *z0 + *nz) (all rows unless
+ * distribute_volume). */
+void cbct_operator_volume_rows(const cbct_operator *op, int64_t *z0, int64_t *nz);
+/* Floats of this rank's volume and projection vectors. */
+int64_t cbct_operator_volume_numel(const cbct_operator *op);
+int64_t cbct_operator_proj_numel(const cbct_operator *op);
 /* Floats of scratch that cbct_operator_gradient needs: the largest block's
  * projections. */
 int64_t cbct_operator_scratch_numel(const cbct_operator *op);
+/* Copies this rank's views out of a whole stack (views x rows x cols in
+ * view order) into the rank's projection layout. */
+void cbct_operator_local_projections(const cbct_operator *op, const float *all_views,
+                                     float *local);
 
-/* y = A x for the owned blocks (y holds all views; others are untouched). */
+/* Which vector space a partial sum belongs to. */
+typedef enum { CBCT_SPACE_VOLUME = 0, CBCT_SPACE_PROJECTIONS } cbct_space;
+/* Completes partial sums over this rank's part of a space (dot products,
+ * norms): summed over ranks when that space is split, else unchanged. */
+cbct_status cbct_operator_sum(cbct_operator *op, cbct_space space, double *values, int n);
+
+/* y = A x. */
 cbct_status cbct_operator_apply(cbct_operator *op, const float *x, float *y);
-/* x = sum over owned blocks, in block order, of A_i^T y_i; then reduced. */
+/* x = sum over blocks, in block order, of A_i^T y_i. */
 cbct_status cbct_operator_adjoint(cbct_operator *op, const float *y, float *x);
 /* grad = sum_i A_i^T (A_i x - y_i), one block's projections at a time in
  * `scratch` (cbct_operator_scratch_numel floats; NULL: allocated here).
  * y NULL means y = 0 (grad = A^T A x). When residual_sq is not NULL it gets
- * ||A x - y||^2 over the owned blocks. Two projector passes in all. */
+ * ||A x - y||^2 (over all views and ranks). Two projector passes in all. */
 cbct_status cbct_operator_gradient(cbct_operator *op, const float *x, const float *y,
                                    float *grad, float *scratch, double *residual_sq);
+/* Seconds this operator spent communicating (sums over ranks). */
+double cbct_operator_seconds_communication(const cbct_operator *op);
 
 /* ---- Operator norm --------------------------------------------------------- */
 
@@ -81,6 +103,53 @@ cbct_status cbct_operator_norm(cbct_operator *op, const cbct_norm_opts *opts, do
 /* The 64-bit FNV-1a hash of a geometry that names the cache file. */
 uint64_t cbct_geometry_hash(const cbct_geometry *g);
 
+/* ---- Solver state: checkpoint and resume ------------------------------------ */
+
+#define CBCT_STATE_MAX_VECTORS 6
+#define CBCT_STATE_MAX_SCALARS 6
+#define CBCT_STATE_NAME_MAX 16
+
+/* Everything a solver needs to continue after `iteration` as if it had not
+ * stopped: its vectors (x first; CGLS adds the residual r and direction p)
+ * and scalars (CGLS gamma, gamma0; PnP L). A caller may append vectors of
+ * its own (the recon tool adds the initialisation) before writing. */
+typedef struct cbct_solver_state {
+    char solver[CBCT_STATE_NAME_MAX]; /* "CGLS", "SIRT", "PnP" */
+    int iteration;                    /* iterations completed */
+    int n_vectors, n_scalars;
+    char vector_name[CBCT_STATE_MAX_VECTORS][CBCT_STATE_NAME_MAX];
+    int64_t vector_numel[CBCT_STATE_MAX_VECTORS];
+    float *vector[CBCT_STATE_MAX_VECTORS]; /* the solver's own arrays, or
+                                               owned after cbct_checkpoint_read */
+    char scalar_name[CBCT_STATE_MAX_SCALARS][CBCT_STATE_NAME_MAX];
+    double scalar[CBCT_STATE_MAX_SCALARS];
+    int owns_vectors;                 /* 1 after cbct_checkpoint_read */
+} cbct_solver_state;
+
+/* Appends a vector or a scalar (CBCT_ERR_ARG when full or the name is long). */
+cbct_status cbct_solver_state_add_vector(cbct_solver_state *st, const char *name, float *data,
+                                         int64_t numel);
+cbct_status cbct_solver_state_add_scalar(cbct_solver_state *st, const char *name, double value);
+/* The vector `name` with exactly `numel` floats, or an error naming what is
+ * missing or the sizes that differ (a checkpoint of another problem). */
+cbct_status cbct_solver_state_vector(const cbct_solver_state *st, const char *name,
+                                     int64_t numel, const float **out);
+cbct_status cbct_solver_state_scalar(const cbct_solver_state *st, const char *name,
+                                     double *out);
+/* Frees the vectors of a state read from a file (no-op otherwise). */
+void cbct_solver_state_free(cbct_solver_state *st);
+
+/* Writes the state and `extra_json` (a JSON object of the caller's, e.g. the
+ * config and the metrics so far; NULL = none) to one file, atomically:
+ * a magic line, a JSON header, the float32 vectors, an FNV-1a checksum.
+ * Format in docs/solvers.md. */
+cbct_status cbct_checkpoint_write(const char *path, const cbct_solver_state *st,
+                                  const char *extra_json);
+/* Reads it back, checking magic, header, sizes and checksum (CBCT_ERR_FORMAT
+ * naming the file otherwise). `extra_json` (optional) gets the caller's
+ * object as text (free() it); NULL when there was none. */
+cbct_status cbct_checkpoint_read(const char *path, cbct_solver_state *st, char **extra_json);
+
 /* ---- Per-iteration statistics and callbacks -------------------------------- */
 
 typedef struct cbct_iteration_stats {
@@ -97,6 +166,7 @@ typedef struct cbct_iteration_stats {
     size_t mem_peak_bytes;        /* cbct_mem_peak() */
     size_t rss_peak_bytes;        /* cbct_rss_peak_bytes() */
     int stop;                     /* the callback sets 1 to stop after this iteration */
+    const cbct_solver_state *state; /* what a checkpoint of this iteration holds */
 } cbct_iteration_stats;
 
 /* Called after every iteration with the current x (volume numel floats).
@@ -112,6 +182,14 @@ typedef struct cbct_solver_opts {
     const float *ground_truth;  /* optional, volume numel floats: PSNR and SSIM per iteration */
     cbct_iteration_fn callback; /* optional */
     void *callback_user;
+    /* Continue from a checkpoint (same solver, same problem): x is taken
+     * from it and the iterations resume after resume->iteration, giving the
+     * bits an uninterrupted run gives. NULL = start from x. */
+    const cbct_solver_state *resume;
+    /* Divergence guard: stop with CBCT_ERR_NUMERIC when the residual norm
+     * exceeds this factor times the smallest seen; 0 = 1e3, < 0 = off.
+     * A NaN or Inf in x or the residual always stops the solver. */
+    double divergence_factor;
 } cbct_solver_opts;
 
 /* ---- Solvers: x holds the initial guess on entry, the result on exit ------- */
@@ -149,6 +227,10 @@ typedef struct cbct_pnp_opts {
     int clip;               /* clamp x to [clip_lo, clip_hi] after each iteration */
     double clip_lo, clip_hi;
     cbct_tiling tiling;     /* for cbct_denoise_volume; patch 0 = whole volume */
+    /* With an operator whose views are distributed (volume whole on every
+     * rank): patches go round-robin to ranks and the denoised volume is
+     * summed over ranks. (A volume split in slabs always splits patches.) */
+    int distribute_denoiser;
 } cbct_pnp_opts;
 
 /* The reference's defaults: lambda 10, sigma 0.03, step_scale 0.99,

@@ -216,7 +216,8 @@ cbct_status cfg_check_keys(cfg_doc *d, yaml_node_t *map, const char *path,
             return cfg_fail(d, kn, full, "keys must be plain names");
         if (strchr(k, ','))
             return cfg_fail(d, kn, full,
-                            "grids of runs (keys separated by commas) are not supported yet");
+                            "grids of runs (keys separated by commas) are read in blocks "
+                            "of keys and their lists of one block only, not here");
         for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
             yaml_node_t *earlier = cfg_node(d, q->key);
             const char *e = scalar_text(earlier);

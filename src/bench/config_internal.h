@@ -56,6 +56,16 @@ cbct_status cfg_ints(cfg_doc *d, yaml_node_t *map, const char *path, const char 
 cbct_status cfg_doubles(cfg_doc *d, yaml_node_t *map, const char *path, const char *key, int n,
                         double lo, double hi, double *out);
 
+/* Grids of runs (config_grid_point.c): sets the grid keys of the document
+ * to the values of point `point`; CFG_NO_POINT refuses a grid (more than
+ * one point, or a zipped key) and maps a plain config as it is. */
+#define CFG_NO_POINT (-1)
+cbct_status cfg_grid_select(cfg_doc *d, int point);
+/* cbct_config_parse for one point of a grid (config_load.c). */
+cbct_status cfg_parse_point(const char *text, size_t len, const char *name,
+                            const char *const *overrides, int n_overrides, int point,
+                            cbct_recon_config *out);
+
 /* The blocks of a config (config_map.c), onto `c` (defaults already set). */
 cbct_status cfg_map_dataset(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c);
 cbct_status cfg_map_solver(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c);

@@ -59,6 +59,13 @@ cbct_status cbct_config_parse(const char *text, size_t len, const char *name,
                               const char *const *overrides, int n_overrides,
                               cbct_recon_config *out)
 {
+    return cfg_parse_point(text, len, name, overrides, n_overrides, CFG_NO_POINT, out);
+}
+
+cbct_status cfg_parse_point(const char *text, size_t len, const char *name,
+                            const char *const *overrides, int n_overrides, int point,
+                            cbct_recon_config *out)
+{
     static const char *const top[] = {"dataset", "solver", "run", NULL};
     set_defaults(out);
     snprintf(out->source_name, sizeof out->source_name, "%s", name);
@@ -68,6 +75,8 @@ cbct_status cbct_config_parse(const char *text, size_t len, const char *name,
         return s;
     for (int i = 0; s == CBCT_OK && i < n_overrides; i++)
         s = cfg_override(&d, overrides[i]);
+    if (s == CBCT_OK)
+        s = cfg_grid_select(&d, point); /* config_grid_point.c */
     yaml_node_t *root = yaml_document_get_root_node(&d.doc);
     if (s == CBCT_OK)
         s = cfg_check_keys(&d, root, "", top);

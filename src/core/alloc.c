@@ -19,6 +19,7 @@ static atomic_size_t mem_current;
 static atomic_size_t mem_peak;
 static atomic_size_t mem_budget;   /* 0: none */
 static atomic_long fail_countdown; /* fault injection, 0: off */
+static atomic_ulong alloc_calls;   /* cbct_alloc calls, for fault-injection sweeps */
 
 static void update_peak(size_t now)
 {
@@ -32,6 +33,7 @@ void *cbct_alloc(size_t bytes, const char *what)
     char a[32], b[32], c[32], d[32];
     if (!what)
         what = "buffer";
+    atomic_fetch_add(&alloc_calls, 1);
     long countdown = atomic_load(&fail_countdown);
     if (countdown > 0 && atomic_fetch_sub(&fail_countdown, 1) == 1) {
         cbct_error(CBCT_ERR_MEMORY, "cannot allocate %s for %s: injected allocation failure",
@@ -101,6 +103,7 @@ void cbct_mem_reset_peak(void) { atomic_store(&mem_peak, atomic_load(&mem_curren
 void cbct_mem_set_budget(size_t bytes) { atomic_store(&mem_budget, bytes); }
 size_t cbct_mem_budget(void) { return atomic_load(&mem_budget); }
 void cbct_mem_fail_nth(long n) { atomic_store(&fail_countdown, n > 0 ? n : 0); }
+uint64_t cbct_mem_alloc_count(void) { return atomic_load(&alloc_calls); }
 
 size_t cbct_mem_available(void)
 {

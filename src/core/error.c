@@ -65,6 +65,7 @@ const char *cbct_status_name(cbct_status code)
     case CBCT_ERR_GEOMETRY: return "bad geometry";
     case CBCT_ERR_NUMERIC: return "non-finite value";
     case CBCT_ERR_INTERNAL: return "internal error";
+    case CBCT_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown status";
 }

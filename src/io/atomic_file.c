@@ -1,8 +1,11 @@
 /* Atomic files: the data goes to a temporary file next to the target, which
  * is flushed to disk and renamed over the target only when complete, so a
  * crash or an error never leaves a truncated file that looks valid.
- * Also: reading a small text file with a size cap. */
+ * Also: reading a small text file with a size cap, and fault injection in
+ * the writes (cbct_io_fail_nth): every output goes through here, so tests
+ * can make the n-th operation fail and check that nothing is left. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +21,26 @@
 /* Permissions of the final file (mkstemp creates 0600; reading the umask
  * is not thread-safe, so use the usual rw-r--r--). */
 #define FINAL_MODE 0644
+
+/* Fault injection (tests; include/cbct/core.h): countdown to the operation
+ * that fails (0: off), and the operations counted so far. */
+static atomic_long io_fail_countdown;
+static atomic_ulong io_operations;
+
+void cbct_io_fail_nth(long n) { atomic_store(&io_fail_countdown, n > 0 ? n : 0); }
+uint64_t cbct_io_op_count(void) { return atomic_load(&io_operations); }
+
+/* Counts one operation; 1 when it is the one that must fail, with errno
+ * set to `err` as the failing system call would. */
+static int injected_failure(int err)
+{
+    atomic_fetch_add(&io_operations, 1);
+    if (atomic_load(&io_fail_countdown) > 0 && atomic_fetch_sub(&io_fail_countdown, 1) == 1) {
+        errno = err;
+        return 1;
+    }
+    return 0;
+}
 
 static char *copy_string(const char *s)
 {
@@ -52,7 +75,7 @@ cbct_status cbct_atomic_open(const char *path, cbct_atomic_file *f)
     }
     memcpy(f->temp_path, path, len);
     memcpy(f->temp_path + len, TEMP_SUFFIX, sizeof TEMP_SUFFIX);
-    int fd = mkstemp(f->temp_path);
+    int fd = injected_failure(EACCES) ? -1 : mkstemp(f->temp_path);
     if (fd < 0) {
         int err = errno;
         atomic_clear(f);
@@ -75,7 +98,7 @@ cbct_status cbct_atomic_write(cbct_atomic_file *f, const void *data, size_t byte
         return cbct_error(CBCT_ERR_ARG, "write to a file that is not open (aborted or committed)");
     if (bytes == 0)
         return CBCT_OK;
-    if (fwrite(data, 1, bytes, f->fp) != bytes) {
+    if (injected_failure(ENOSPC) || fwrite(data, 1, bytes, f->fp) != bytes) {
         int err = errno;
         char *name = copy_string(f->final_path);
         cbct_atomic_abort(f);
@@ -115,21 +138,22 @@ cbct_status cbct_atomic_commit(cbct_atomic_file *f)
     if (!f->fp)
         return cbct_error(CBCT_ERR_ARG, "commit of a file that is not open (aborted or committed)");
     const char *step = "flush";
-    int ok = fflush(f->fp) == 0;
+    int ok = !injected_failure(ENOSPC) && fflush(f->fp) == 0;
     if (ok) {
         step = "fsync";
-        ok = fsync(fileno(f->fp)) == 0;
+        ok = !injected_failure(EIO) && fsync(fileno(f->fp)) == 0;
     }
     int err = ok ? 0 : errno;
     /* fclose is needed in every case; its own failure (e.g. a delayed
      * write error on a network file system) also means the data is lost. */
-    if (fclose(f->fp) != 0 && ok) {
+    int closed = fclose(f->fp) == 0 && !injected_failure(EIO);
+    if (!closed && ok) {
         step = "close";
         ok = 0;
         err = errno;
     }
     f->fp = NULL;
-    if (ok && rename(f->temp_path, f->final_path) != 0) {
+    if (ok && (injected_failure(EACCES) || rename(f->temp_path, f->final_path) != 0)) {
         step = "rename";
         ok = 0;
         err = errno;

@@ -14,6 +14,10 @@
 
 /* A geometry file of 200 000 views is about 60 MiB; larger is a mistake. */
 #define GEOMETRY_JSON_MAX_BYTES ((size_t)256 << 20)
+/* Most views of a "circular" scan: as many as the largest "vectors" file
+ * holds (about 800 000), so that a 100-byte file cannot ask for gigabytes
+ * of view vectors (found by fuzzing: "views": 1e9 allocated 96 GB). */
+#define MAX_CIRCULAR_VIEWS 1000000
 /* Integers must be exact in a double. */
 #define MAX_EXACT_INTEGER 9007199254740992.0 /* 2^53 */
 /* Characters of a value shown in a message. */
@@ -230,6 +234,9 @@ static cbct_status parse_circular(const char *name, const cJSON *obj, cbct_geome
         (first && (s = get_number(name, "circular.first_angle_deg", first, 0, &first_deg))) ||
         (offset && (s = get_numbers(name, "circular.offset", offset, 2, 0, c.det_offset_mm))))
         return s;
+    if (c.n_views > MAX_CIRCULAR_VIEWS)
+        return cbct_error(CBCT_ERR_FORMAT, "%s: \"circular.views\" must be at most %d, got %lld",
+                          name, MAX_CIRCULAR_VIEWS, (long long)c.n_views);
     c.arc_rad = arc_deg * DEG_TO_RAD;
     c.first_angle_rad = first_deg * DEG_TO_RAD;
     c.det_rows = g->det_rows;

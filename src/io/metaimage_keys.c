@@ -150,7 +150,13 @@ cbct_status cbct_mha_split_lines(cbct_mha_parse_state *st, const char *text, siz
                                   "header (data before ElementDataFile?)", st->file, line_no, c);
         }
         int key = -1;
-        if (len > 0 && strspn(text + pos, " \t\r") < len) {
+        /* Blank lines are skipped. Counted within the line: the text is not
+         * NUL-terminated (strspn read past the buffer; found by fuzzing). */
+        size_t blanks = 0;
+        while (blanks < len && (text[pos + blanks] == ' ' || text[pos + blanks] == '\t' ||
+                                text[pos + blanks] == '\r'))
+            blanks++;
+        if (blanks < len) {
             char line[MHA_MAX_LINE + 1];
             memcpy(line, text + pos, len);
             line[len] = '\0';

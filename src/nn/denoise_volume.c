@@ -170,3 +170,95 @@ cbct_status cbct_denoise_volume(cbct_drunet *net, const cbct_array *volume, floa
         cbct_array_destroy(out);
     return s;
 }
+
+/* ---- Parts, for distributed runs ----------------------------------------------- */
+
+static cbct_status part_grid(const cbct_tiling *tiling, const int64_t shape[3],
+                             cbct_patch_grid *grid)
+{
+    int64_t patch[3];
+    for (int a = 0; a < 3; a++)
+        patch[a] = tiling->patch[a] > 0 ? tiling->patch[a] : shape[a];
+    return cbct_patch_grid_init(shape, patch, tiling->overlap, grid);
+}
+
+cbct_status cbct_tiling_patch_counts(const cbct_tiling *tiling, const int64_t shape[3],
+                                     int64_t counts[3], int64_t patch_used[3])
+{
+    cbct_patch_grid grid;
+    cbct_status s = part_grid(tiling, shape, &grid);
+    for (int a = 0; !s && a < 3; a++) {
+        counts[a] = grid.count[a];
+        patch_used[a] = grid.patch[a];
+    }
+    return s;
+}
+
+cbct_status cbct_tiling_rows_needed(const cbct_tiling *tiling, const int64_t shape[3],
+                                    int64_t first, int64_t step, int64_t count, int64_t *z0,
+                                    int64_t *z1)
+{
+    cbct_patch_grid grid;
+    cbct_status s = part_grid(tiling, shape, &grid);
+    if (s)
+        return s;
+    if (first < 0 || step < 1 || count < 0 || (count > 0 && first + (count - 1) * step >= grid.n_patches))
+        return cbct_error(CBCT_ERR_ARG, "denoise: patches %lld + j * %lld, j < %lld: outside the "
+                          "%lld patches", (long long)first, (long long)step, (long long)count,
+                          (long long)grid.n_patches);
+    cbct_tiling_rows_read(&grid, first, step, count, z0, z1);
+    return CBCT_OK;
+}
+
+cbct_status cbct_denoise_volume_part(cbct_drunet *net, const cbct_array *in, float sigma,
+                                     const cbct_tiling *tiling, const cbct_denoise_part *part,
+                                     cbct_array *out)
+{
+    cbct_status s = check_arguments(net, in, sigma, tiling);
+    if (s)
+        return s;
+    if (!part || !out || !out->data || out->data == in->data)
+        return cbct_error(CBCT_ERR_ARG, "denoise part: an output array (not the input) and the "
+                          "part must be given");
+    if (tiling->blend)
+        return cbct_error(CBCT_ERR_ARG, "denoise part: blending is not available for parts of "
+                          "a volume (centres only)");
+    cbct_patch_grid grid;
+    s = part_grid(tiling, part->shape, &grid);
+    int64_t need0 = 0, need1 = 0;
+    if (!s)
+        s = cbct_tiling_rows_needed(tiling, part->shape, part->first, part->step, part->count,
+                                    &need0, &need1);
+    if (!s && part->count > 0 &&
+        (need0 < part->in_z0 || need1 > part->in_z0 + in->shape[0]))
+        s = cbct_error(CBCT_ERR_ARG, "denoise part: the patches read rows [%lld, %lld) but the "
+                       "input holds [%lld, %lld)", (long long)need0, (long long)need1,
+                       (long long)part->in_z0, (long long)(part->in_z0 + in->shape[0]));
+    /* The written rows of the patches must be rows of `out`. */
+    for (int64_t j = 0; !s && j < part->count; j++) {
+        cbct_patch_box b;
+        cbct_patch_grid_box(&grid, part->first + j * part->step, &b);
+        if (b.write0[0] < part->out_z0 || b.write1[0] > part->out_z0 + out->shape[0])
+            s = cbct_error(CBCT_ERR_ARG, "denoise part: patch %lld writes rows [%lld, %lld) "
+                           "but the output holds [%lld, %lld)",
+                           (long long)(part->first + j * part->step), (long long)b.write0[0],
+                           (long long)b.write1[0], (long long)part->out_z0,
+                           (long long)(part->out_z0 + out->shape[0]));
+    }
+    for (int a = 1; !s && a < 3; a++)
+        if (in->shape[a] != part->shape[a] || out->shape[a] != part->shape[a])
+            s = cbct_error(CBCT_ERR_ARG, "denoise part: arrays must have the volume's %s size "
+                           "%lld", axis_names[a], (long long)part->shape[a]);
+    if (s)
+        return s;
+    grid.in_z0 = part->in_z0;
+    grid.out_z0 = part->out_z0;
+    int64_t batch = tiling->max_batch;
+    if (batch == 0)
+        s = cbct_denoise_choose_batch(net, &grid, 0, memory_for_batch(), &batch);
+    drunet_call call = {net, sigma};
+    if (!s)
+        s = cbct_tiling_run_part(&grid, in->data, 0, batch, apply_drunet, &call, out->data,
+                                 part->first, part->step, part->count);
+    return s;
+}

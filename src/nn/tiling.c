@@ -108,7 +108,7 @@ void cbct_tiling_extract(const cbct_patch_grid *grid, const float *volume, int64
         int64_t j = r / (wd * wh), z = r / wh % wd, y = r % wh;
         cbct_patch_box box;
         cbct_patch_grid_box(grid, first + j * step, &box);
-        int64_t vz = cbct_reflect_index(box.window0[0] + z, nz);
+        int64_t vz = cbct_reflect_index(box.window0[0] + z, nz) - grid->in_z0;
         int64_t vy = cbct_reflect_index(box.window0[1] + y, ny);
         const float *src = volume + ((size_t)vz * (size_t)ny + (size_t)vy) * (size_t)nx;
         float *dst = windows + (size_t)r * (size_t)ww;
@@ -149,7 +149,8 @@ void cbct_tiling_write_centres(const cbct_patch_grid *grid, const float *windows
             const float *src = window + ((size_t)(z - b.window0[0]) * (size_t)wh +
                                          (size_t)(y - b.window0[1])) * (size_t)ww +
                                (size_t)(b.write0[2] - b.window0[2]);
-            memcpy(out + ((size_t)z * (size_t)ny + (size_t)y) * (size_t)nx + (size_t)b.write0[2],
+            memcpy(out + ((size_t)(z - grid->out_z0) * (size_t)ny + (size_t)y) * (size_t)nx +
+                       (size_t)b.write0[2],
                    src, row_bytes);
         }
     }
@@ -176,15 +177,17 @@ size_t cbct_tiling_run_bytes(const cbct_patch_grid *grid, int blend, int64_t bat
     return 2 * buffer + (blend ? cbct_blend_weights_bytes(grid) : 0);
 }
 
-cbct_status cbct_tiling_run(const cbct_patch_grid *grid, const float *volume, int blend,
-                            int64_t batch, cbct_batch_denoiser_fn fn, void *context,
-                            float *out)
+cbct_status cbct_tiling_run_part(const cbct_patch_grid *grid, const float *volume, int blend,
+                                 int64_t batch, cbct_batch_denoiser_fn fn, void *context,
+                                 float *out, int64_t first, int64_t step, int64_t count)
 {
     if (batch < 1)
         return cbct_error(CBCT_ERR_ARG, "tiling: batch of %lld windows: expected >= 1",
                           (long long)batch);
-    if (batch > grid->n_patches)
-        batch = grid->n_patches;
+    if (count < 1)
+        return CBCT_OK;
+    if (batch > count)
+        batch = count;
     if (volume == out)
         return cbct_error(CBCT_ERR_ARG, "tiling: the output must not be the input volume "
                           "(windows overlap: the volume is read after parts are written)");
@@ -200,24 +203,50 @@ cbct_status cbct_tiling_run(const cbct_patch_grid *grid, const float *volume, in
     cbct_status s = den ? CBCT_OK : CBCT_ERR_MEMORY;
     if (s == CBCT_OK && blend)
         s = cbct_blend_weights_create(grid, &weights);
-    if (s == CBCT_OK && blend)
-        memset(out, 0, (size_t)grid->shape[0] * (size_t)grid->shape[1] *
-                           (size_t)grid->shape[2] * sizeof(float));
     const int64_t *w = grid->window;
-    for (int64_t first = 0; s == CBCT_OK && first < grid->n_patches; first += batch) {
-        int64_t n = grid->n_patches - first < batch ? grid->n_patches - first : batch;
-        cbct_tiling_extract(grid, volume, first, 1, n, in);
+    for (int64_t done = 0; s == CBCT_OK && done < count; done += batch) {
+        int64_t n = count - done < batch ? count - done : batch;
+        int64_t patch = first + done * step;
+        cbct_tiling_extract(grid, volume, patch, step, n, in);
         s = fn(context, in, n, w[0], w[1], w[2], den);
         if (s != CBCT_OK)
             break;
         if (blend)
-            cbct_tiling_blend(grid, &weights, den, first, 1, n, out);
+            cbct_tiling_blend(grid, &weights, den, patch, step, n, out);
         else
-            cbct_tiling_write_centres(grid, den, first, 1, n, out);
-        cbct_progress("denoise", first + n, grid->n_patches);
+            cbct_tiling_write_centres(grid, den, patch, step, n, out);
+        cbct_progress("denoise", done + n, count);
     }
     cbct_blend_weights_destroy(&weights);
     cbct_free(den);
     cbct_free(in);
     return s;
+}
+
+cbct_status cbct_tiling_run(const cbct_patch_grid *grid, const float *volume, int blend,
+                            int64_t batch, cbct_batch_denoiser_fn fn, void *context,
+                            float *out)
+{
+    if (blend && volume != out)
+        memset(out, 0, (size_t)grid->shape[0] * (size_t)grid->shape[1] *
+                           (size_t)grid->shape[2] * sizeof(float));
+    return cbct_tiling_run_part(grid, volume, blend, batch, fn, context, out, 0, 1,
+                                grid->n_patches);
+}
+
+void cbct_tiling_rows_read(const cbct_patch_grid *grid, int64_t first, int64_t step,
+                           int64_t count, int64_t *z0, int64_t *z1)
+{
+    int64_t lo = grid->shape[0], hi = 0;
+    for (int64_t j = 0; j < count; j++) {
+        cbct_patch_box b;
+        cbct_patch_grid_box(grid, first + j * step, &b);
+        for (int64_t z = b.window0[0]; z < b.window0[0] + grid->window[0]; z++) {
+            int64_t row = cbct_reflect_index(z, grid->shape[0]);
+            lo = row < lo ? row : lo;
+            hi = row + 1 > hi ? row + 1 : hi;
+        }
+    }
+    *z0 = count > 0 ? lo : 0;
+    *z1 = count > 0 ? hi : 0;
 }

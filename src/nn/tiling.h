@@ -35,6 +35,10 @@ typedef struct cbct_patch_grid {
     int64_t window[3];  /* patch + 2 overlap: the network's input size */
     int64_t count[3];   /* patches along each axis: ceil(shape / patch) */
     int64_t n_patches;  /* count[0] * count[1] * count[2] */
+    /* The arrays the functions below read and write may hold only some z
+     * rows of the volume (a rank's slab and halo): the volume row that
+     * array row 0 holds. 0 (the whole volume) after cbct_patch_grid_init. */
+    int64_t in_z0, out_z0;
 } cbct_patch_grid;
 
 /* Where patch i lies, in volume voxels along each axis z y x. */
@@ -58,11 +62,13 @@ int64_t cbct_patch_grid_window_voxels(const cbct_patch_grid *grid);
 int64_t cbct_reflect_index(int64_t i, int64_t size);
 
 /* windows (n x window voxels) = the windows of patches first + j step,
- * j < n, read from `volume` (grid->shape). */
+ * j < n, read from `volume` (grid->shape, or the rows from grid->in_z0 on
+ * that cbct_tiling_rows_read names). */
 void cbct_tiling_extract(const cbct_patch_grid *grid, const float *volume, int64_t first,
                          int64_t step, int64_t n, float *windows);
 /* Writes the written regions of the denoised windows of patches
- * first + j step into `out` (grid->shape); the rest of `out` is untouched.
+ * first + j step into `out` (grid->shape, or rows from grid->out_z0 on
+ * that hold the patches' written regions); the rest of `out` is untouched.
  * Written regions of different patches are disjoint. */
 void cbct_tiling_write_centres(const cbct_patch_grid *grid, const float *windows,
                                int64_t first, int64_t step, int64_t n, float *out);
@@ -100,6 +106,16 @@ typedef cbct_status (*cbct_batch_denoiser_fn)(void *context, const float *in, in
 cbct_status cbct_tiling_run(const cbct_patch_grid *grid, const float *volume, int blend,
                             int64_t batch, cbct_batch_denoiser_fn fn, void *context,
                             float *out);
+
+/* The same for `count` patches first + j step only, written into `out`
+ * (centres; with blend, added to `out`, which the caller zeroes). */
+cbct_status cbct_tiling_run_part(const cbct_patch_grid *grid, const float *volume, int blend,
+                                 int64_t batch, cbct_batch_denoiser_fn fn, void *context,
+                                 float *out, int64_t first, int64_t step, int64_t count);
+/* Volume rows [*z0, *z1) that the windows of patches first + j step, j <
+ * count, read (mirroring included): what a rank must hold to denoise them. */
+void cbct_tiling_rows_read(const cbct_patch_grid *grid, int64_t first, int64_t step,
+                           int64_t count, int64_t *z0, int64_t *z1);
 
 /* Tracked bytes cbct_tiling_run allocates with a batch of `batch` windows
  * (the two batch buffers, the blending weights), without the denoiser. */

@@ -83,7 +83,7 @@ static cbct_status power_iteration(cbct_operator *op, int max_iterations, double
     cbct_status s = (x && ax && scratch) ? CBCT_OK : CBCT_ERR_MEMORY;
     /* All ones: A^T A has non-negative entries, so its top eigenvector is
      * non-negative and never orthogonal to this start. */
-    float start = (float)(1.0 / sqrt((double)n));
+    float start = (float)(1.0 / sqrt((double)cbct_operator_global_volume_numel(op)));
     for (int64_t i = 0; s == CBCT_OK && i < n; i++)
         x[i] = start;
     double estimate = 0.0;
@@ -95,8 +95,12 @@ static cbct_status power_iteration(cbct_operator *op, int max_iterations, double
         k++;
         /* Rayleigh quotient of the unit vector x: converges twice as fast
          * as ||A^T A x|| for a symmetric matrix. */
-        double next = cbct_vec_dot(x, ax, n);
-        double norm = sqrt(cbct_vec_dot(ax, ax, n));
+        double sums[2] = {cbct_vec_dot(x, ax, n), cbct_vec_dot(ax, ax, n)};
+        s = cbct_operator_sum(op, CBCT_SPACE_VOLUME, sums, 2);
+        if (s)
+            break;
+        double next = sums[0];
+        double norm = sqrt(sums[1]);
         if (!(norm > 0.0) || !isfinite(norm)) {
             s = cbct_error(CBCT_ERR_NUMERIC,
                            "power iteration: A^T A x has norm %g (empty operator?)", norm);
@@ -132,7 +136,9 @@ cbct_status cbct_operator_norm(cbct_operator *op, const cbct_norm_opts *opts, do
     double tolerance = o.tolerance > 0.0 ? o.tolerance : DEFAULT_TOLERANCE;
     int used = 0;
     char path[4096] = "";
-    if (o.cache_dir && *o.cache_dir)
+    /* Several ranks would race on the file, and a rank that found it would
+     * skip the collectives the others run: the cache is one process's. */
+    if (o.cache_dir && *o.cache_dir && op->n_ranks == 1)
         cache_path(o.cache_dir, &op->geom, path, sizeof path);
     if (op->norm > 0.0) {
         *L = op->norm;

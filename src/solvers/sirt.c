@@ -23,7 +23,7 @@ static void invert_sums(float *w, int64_t n)
 cbct_status cbct_solve_sirt(cbct_operator *op, const float *y, const cbct_solver_opts *opts,
                             float *x)
 {
-    cbct_status st = cbct_solver_check_args(op, y, x, "cbct_solve_sirt", "SIRT");
+    cbct_status st = cbct_solver_check_args(op, y, x, "cbct_solve_sirt");
     if (st)
         return st;
     const cbct_solver_setup setup =
@@ -51,9 +51,16 @@ cbct_status cbct_solve_sirt(cbct_operator *op, const float *y, const cbct_solver
         invert_sums(row_w, np);
         invert_sums(col_w, nv);
     }
-    for (int k = 1; !st && k <= setup.max_iterations; k++) {
+    int first = 1;
+    if (!st)
+        st = cbct_solver_resume(opts, "SIRT", op, x, &first);
+    cbct_solver_guard guard = {0};
+    cbct_solver_state state = {.solver = "SIRT"};
+    if (!st)
+        st = cbct_solver_state_add_vector(&state, "x", x, nv);
+    for (int k = first; !st && k <= setup.max_iterations; k++) {
         cbct_iteration_stats stats = cbct_iteration_stats_empty(k);
-        double t0 = cbct_seconds();
+        double t0 = cbct_seconds(), comm0 = cbct_operator_seconds_communication(op);
         st = cbct_operator_apply(op, x, res);
         if (st)
             break;
@@ -63,8 +70,7 @@ cbct_status cbct_solve_sirt(cbct_operator *op, const float *y, const cbct_solver
         st = cbct_operator_adjoint(op, res, update);
         if (st)
             break;
-        double x_norm_sq = cbct_vec_dot(x, x, nv);
-        double change_sq = 0.0;
+        double sums[3] = {cbct_vec_dot(x, x, nv), 0.0, 0.0}; /* ||x||^2, ||dx||^2, residual */
         /* x += C A^T R r, then the optional clamp; the change is measured
          * on what is actually applied. */
 #pragma omp parallel for schedule(static) if (nv > CBCT_SOLVER_PAR_MIN)
@@ -75,17 +81,23 @@ cbct_status cbct_solve_sirt(cbct_operator *op, const float *y, const cbct_solver
             update[i] = next - x[i];
             x[i] = next;
         }
-        change_sq = cbct_vec_dot(update, update, nv);
-        stats.seconds_gradient = cbct_seconds() - t0;
-        stats.seconds_total = stats.seconds_gradient;
-        stats.relative_change = sqrt(change_sq / x_norm_sq);
+        sums[1] = cbct_vec_dot(update, update, nv);
         /* Residual of the iterate before this step: it costs no extra
          * projection (res holds R (y - A x_{k-1})). */
-        double weighted = 0.0;
         for (int64_t i = 0; i < np; i++)
-            weighted += row_w[i] > 0.0f ? (double)res[i] * res[i] / row_w[i] : 0.0;
-        stats.residual_norm = sqrt(weighted);
-        st = cbct_solver_report(op, &setup.opts, &stats, x);
+            sums[2] += row_w[i] > 0.0f ? (double)res[i] * res[i] / row_w[i] : 0.0;
+        st = cbct_operator_sum(op, CBCT_SPACE_VOLUME, sums, 2);
+        if (!st)
+            st = cbct_operator_sum(op, CBCT_SPACE_PROJECTIONS, sums + 2, 1);
+        if (st)
+            break;
+        stats.seconds_total = cbct_seconds() - t0;
+        stats.seconds_communication = cbct_operator_seconds_communication(op) - comm0;
+        stats.seconds_gradient = stats.seconds_total - stats.seconds_communication;
+        stats.relative_change = sqrt(sums[1] / sums[0]);
+        stats.residual_norm = sqrt(sums[2]);
+        state.iteration = k;
+        st = cbct_solver_report(op, &setup.opts, &guard, &state, &stats, x);
         if (st || stats.stop ||
             (setup.tolerance > 0.0 && stats.relative_change < setup.tolerance))
             break;

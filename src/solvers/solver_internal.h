@@ -13,11 +13,13 @@ struct cbct_operator {
     cbct_geometry geom;     /* owned copy */
     cbct_projector *proj;   /* one plan for all blocks */
     int64_t num_blocks;
-    int64_t block_first, block_count;
-    cbct_reduce_fn reduce;
-    void *reduce_user;
+    cbct_comm *comm;        /* NULL: one process */
+    int rank, n_ranks;
+    int split_views;        /* blocks round-robin over ranks */
+    int split_volume;       /* z-slabs over ranks */
+    int64_t z0, nz;         /* this rank's volume rows (all rows unless split_volume) */
     double norm;            /* cached ||A^T A||; 0 = not computed yet */
-    double seconds_reduce;  /* time spent in reduce, summed (communication) */
+    double seconds_reduce;  /* time spent in sums over ranks (communication) */
 };
 
 /* Sum of a[i] * b[i] in double. Partial sums over fixed chunks, added in
@@ -29,10 +31,25 @@ double cbct_vec_dist_sq(const float *a, const float *b, int64_t n);
 void cbct_vec_axpy(float *y, double alpha, const float *x, int64_t n);
 void cbct_vec_clamp_min(float *x, float lo, int64_t n);
 
-/* Fills the phase-independent fields (iteration, memory, metrics against
- * opts->ground_truth), then calls the callback if any. */
-cbct_status cbct_solver_report(const cbct_operator *op, const cbct_solver_opts *opts,
+/* The numerical guards of one run: the smallest residual seen, for the
+ * divergence test. */
+typedef struct {
+    double min_residual;
+} cbct_solver_guard;
+
+/* Checks x and the residual (NaN / Inf anywhere, or a residual past
+ * opts->divergence_factor times the smallest seen: CBCT_ERR_NUMERIC naming
+ * the iteration), fills the phase-independent fields (iteration, memory,
+ * metrics against opts->ground_truth), then calls the callback if any with
+ * `state` (may be NULL) attached to the stats. */
+cbct_status cbct_solver_report(cbct_operator *op, const cbct_solver_opts *opts,
+                               cbct_solver_guard *guard, const cbct_solver_state *state,
                                cbct_iteration_stats *stats, const float *x);
+/* Resume support: with opts->resume, checks that it is a state of `solver`
+ * for this operator, copies its x, and sets *first_iteration to the
+ * iteration after it; otherwise *first_iteration = 1. */
+cbct_status cbct_solver_resume(const cbct_solver_opts *opts, const char *solver,
+                               const cbct_operator *op, float *x, int *first_iteration);
 /* A stats record with NAN metrics. */
 cbct_iteration_stats cbct_iteration_stats_empty(int iteration);
 /* The options a solver runs with: a copy of the caller's (all zeros when
@@ -46,11 +63,21 @@ typedef struct {
 cbct_solver_setup cbct_solver_setup_make(const cbct_solver_opts *opts,
                                          int default_max_iterations, double default_tolerance);
 /* The checks CGLS and SIRT start with: no NULL pointer (the message names
- * `function`), and an operator that owns all its blocks (the message names
- * `solver`, e.g. "CGLS"). */
+ * `function`). */
 cbct_status cbct_solver_check_args(const cbct_operator *op, const float *y, const float *x,
-                                   const char *function, const char *solver);
-/* Calls op->reduce on data (no-op when NULL) and adds its time to op. */
-cbct_status cbct_operator_reduce(cbct_operator *op, float *data, int64_t n);
+                                   const char *function);
+/* Dot products completed over ranks: the local sum, then
+ * cbct_operator_sum for the space. */
+cbct_status cbct_space_dot(cbct_operator *op, cbct_space space, const float *a, const float *b,
+                           int64_t n, double *out);
+/* PnP's denoiser on this rank's part of the volume: `unit` (on [0, 1]) to
+ * `out`, both this rank's rows (src/solvers/pnp_denoise.c). */
+cbct_status cbct_pnp_denoise(cbct_operator *op, cbct_drunet *net, float sigma,
+                             const cbct_tiling *tiling, int distribute_denoiser,
+                             const cbct_array *unit, cbct_array *out);
+/* FDK of this rank's views into its rows, summed over ranks (views split). */
+cbct_status cbct_operator_fdk(cbct_operator *op, const float *y, float *x);
+/* Voxels of the whole volume (all ranks). */
+int64_t cbct_operator_global_volume_numel(const cbct_operator *op);
 
 #endif

@@ -22,7 +22,7 @@
 typedef struct cli_chunked_run {
     cbct_geometry geom;
     const char *input_path;
-    cbct_npy_header input;     /* the volume or the projections */
+    cli_input_header input;    /* the volume or the projections (any format) */
     cbct_projector *projector; /* the plan: a projector (project, backproject) */
     cbct_fdk *fdk;             /* or an FDK plan */
     cli_chunks chunks;

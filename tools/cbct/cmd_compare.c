@@ -22,7 +22,7 @@ static const cli_command command = {
 
 static cbct_status load(const char *path, cbct_array *a)
 {
-    cbct_status s = cbct_npy_read(path, a);
+    cbct_status s = cbct_volume_read(path, a); /* any volume format */
     if (s == CBCT_OK)
         s = cli_check_finite(a->data, a->shape, 0, path, "z, y, x");
     return cli_name_file(s, path);

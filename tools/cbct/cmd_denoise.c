@@ -85,7 +85,7 @@ static cbct_status load_network(const cli_args *args, const cbct_drunet_config *
 
 static cbct_status load_volume(const char *path, cbct_array *vol)
 {
-    cbct_status s = cbct_npy_read(path, vol);
+    cbct_status s = cbct_volume_read(path, vol); /* any volume format */
     if (s == CBCT_OK)
         s = cli_check_finite(vol->data, vol->shape, 0, path, "z, y, x");
     return cli_name_file(s, path);

@@ -1,4 +1,5 @@
-/* cbct geometry circular | info: write a circular scan, describe a file. */
+/* cbct geometry circular | info | to-astra | from-astra: write a circular
+ * scan, describe a file, convert to and from ASTRA's dictionaries. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,66 @@ static const cli_command info_command = {
     "Prints the number of views, the detector, the volume, the magnification and\n"
     "the field of view of a geometry file.",
     NULL, 1, 1};
+
+static const cli_option to_astra_options[] = {
+    {"--type", 0, "cone_vec|cone", 0, "cone_vec",
+     "ASTRA proj_geom type ('cone' only for a circular scan without detector offsets)"},
+    {"--output", 'o', "FILE", 1, NULL, "output ASTRA .json (proj_geom and vol_geom)"},
+    {NULL, 0, NULL, 0, NULL, NULL}};
+
+static const cli_command to_astra_command = {
+    "geometry to-astra geom.json -o astra.json [--type cone_vec|cone]",
+    "Writes a geometry as ASTRA's proj_geom and vol_geom dictionaries (JSON, the\n"
+    "keys astra.create_proj_geom / create_vol_geom return). ASTRA stores\n"
+    "projections as (rows, views, cols): 'cbct convert --layout astra' makes\n"
+    "that from cbct's (views, rows, cols).",
+    to_astra_options, 1, 1};
+
+static const cli_option from_astra_options[] = {
+    {"--output", 'o', "FILE", 1, NULL, "output cbct geometry .json"},
+    {NULL, 0, NULL, 0, NULL, NULL}};
+
+static const cli_command from_astra_command = {
+    "geometry from-astra astra.json -o geom.json",
+    "Reads ASTRA 'cone' or 'cone_vec' proj_geom (and vol_geom) dictionaries\n"
+    "as JSON and writes cbct's geometry JSON (every command also reads the\n"
+    "ASTRA file directly).",
+    from_astra_options, 1, 1};
+
+static int run_to_astra(cli_context *ctx, int argc, char **argv)
+{
+    cli_args args;
+    int rc = cli_parse(ctx, &to_astra_command, argc, argv, &args);
+    if (rc != CLI_PARSED)
+        return rc;
+    static const char *const types[] = {"cone_vec", "cone", NULL};
+    int type = 0;
+    if (cli_value(&args, "--type") && cli_choice(&args, "--type", types, &type))
+        return CLI_EXIT_USAGE;
+    cbct_geometry g;
+    if (cli_load_geometry(args.positional[0], &g) != CBCT_OK)
+        return cli_runtime_error(ctx);
+    cbct_status s = cbct_astra_write_json(cli_value(&args, "--output"), &g,
+                                          type ? CBCT_ASTRA_CONE : CBCT_ASTRA_CONE_VEC);
+    cbct_geometry_destroy(&g);
+    return s == CBCT_OK ? CLI_EXIT_OK : cli_runtime_error(ctx);
+}
+
+static int run_from_astra(cli_context *ctx, int argc, char **argv)
+{
+    cli_args args;
+    int rc = cli_parse(ctx, &from_astra_command, argc, argv, &args);
+    if (rc != CLI_PARSED)
+        return rc;
+    cbct_geometry g;
+    cbct_status s = cbct_astra_read_json(args.positional[0], &g);
+    if (s == CBCT_OK)
+        s = cbct_geometry_write_json(cli_value(&args, "--output"), &g);
+    if (s == CBCT_OK && !ctx->quiet)
+        cli_print_geometry(&g, args.positional[0], stdout);
+    cbct_geometry_destroy(&g);
+    return s == CBCT_OK ? CLI_EXIT_OK : cli_runtime_error(ctx);
+}
 
 static int run_circular(cli_context *ctx, int argc, char **argv)
 {
@@ -125,6 +186,11 @@ static int run_info(cli_context *ctx, int argc, char **argv)
 int cmd_geometry(cli_context *ctx, int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : "";
+    if (strcmp(sub, "to-astra") == 0 || strcmp(sub, "from-astra") == 0) {
+        snprintf(ctx->command, sizeof ctx->command, "geometry %s", sub);
+        return strcmp(sub, "to-astra") == 0 ? run_to_astra(ctx, argc - 1, argv + 1)
+                                            : run_from_astra(ctx, argc - 1, argv + 1);
+    }
     if (strcmp(sub, "circular") == 0 || strcmp(sub, "info") == 0) {
         snprintf(ctx->command, sizeof ctx->command, "geometry %s", sub);
         return strcmp(sub, "circular") == 0 ? run_circular(ctx, argc - 1, argv + 1)
@@ -132,11 +198,15 @@ int cmd_geometry(cli_context *ctx, int argc, char **argv)
     }
     if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
         printf("Usage: cbct geometry circular [options] -o geom.json\n"
-               "       cbct geometry info geom.json\n\n"
+               "       cbct geometry info geom.json\n"
+               "       cbct geometry to-astra geom.json -o astra.json [--type cone_vec|cone]\n"
+               "       cbct geometry from-astra astra.json -o geom.json\n\n"
                "'cbct geometry circular --help' lists the scan options.\n");
         return CLI_EXIT_OK;
     }
     if (!*sub)
-        return cli_usage_error(ctx, "missing sub-command: expected 'circular' or 'info'");
-    return cli_usage_error(ctx, "unknown sub-command '%s': expected 'circular' or 'info'", sub);
+        return cli_usage_error(ctx, "missing sub-command: expected 'circular', 'info', 'to-astra' or "
+                                    "'from-astra'");
+    return cli_usage_error(ctx, "unknown sub-command '%s': expected 'circular', 'info', "
+                                "'to-astra' or 'from-astra'", sub);
 }

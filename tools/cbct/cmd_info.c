@@ -12,9 +12,10 @@
 
 static const cli_command command = {
     "info FILE",
-    "Describes a file: for a volume (.npy, .mha, .mhd) its shape, dtype, spacing\n"
-    "and origin (MetaImage) and min/max/mean (read in chunks); for a geometry\n"
-    ".json the views, detector, volume, magnification and\n"
+    "Describes a file: for a volume (.npy, .mha, .mhd, TIFF file or stack, .nii,\n"
+    ".nii.gz, .h5[:/dataset]; docs/formats.md) its shape, dtype, spacing and\n"
+    "origin (all but .npy) and min/max/mean (read in chunks); for a geometry\n"
+    ".json (cbct's or ASTRA's) the views, detector, volume, magnification and\n"
     "field of view (like 'cbct geometry info').",
     NULL, 1, 1};
 
@@ -82,6 +83,10 @@ static int info_volume(cli_context *ctx, const char *path)
     for (int i = first_axis; i < 3; i++)
         printf("%lld%s", (long long)h->shape[i], i < 2 ? " x " : "\n");
     printf("  dtype    %s\n", h->dtype_name);
+    if (h->format == CBCT_VOLUME_HDF5)
+        printf("  dataset  %s\n", h->hdf5.dataset);
+    if (h->format == CBCT_VOLUME_TIFF && h->tiff.is_stack)
+        printf("  stack    %lld files\n", (long long)h->shape[0]);
     if (h->format != CBCT_VOLUME_NPY) {
         printf("  spacing  %g x %g x %g mm (z, y, x)\n", h->spacing[0], h->spacing[1],
                h->spacing[2]);
@@ -111,7 +116,8 @@ int cmd_info(cli_context *ctx, int argc, char **argv)
     if (rc != CLI_PARSED)
         return rc;
     const char *path = args.positional[0];
-    if (ends_with(path, ".npy") || ends_with(path, ".mha") || ends_with(path, ".mhd"))
+    cbct_volume_format format;
+    if (!ends_with(path, ".json") && cbct_volume_format_of(path, &format) == CBCT_OK)
         return info_volume(ctx, path);
     if (ends_with(path, ".json")) {
         cbct_geometry g;
@@ -122,5 +128,6 @@ int cmd_info(cli_context *ctx, int argc, char **argv)
         return CLI_EXIT_OK;
     }
     return cli_usage_error(ctx, "cannot tell the type of '%s': expected a volume (.npy, .mha, "
-                                ".mhd) or a geometry .json", path);
+                                ".mhd, .tif/.tiff or a TIFF stack, .nii, .nii.gz, "
+                                ".h5[:/dataset]) or a geometry .json (cbct's or ASTRA's)", path);
 }

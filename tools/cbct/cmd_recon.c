@@ -12,40 +12,64 @@
 #include "inputs.h"
 #include "recon.h"
 
-#define MAX_SETS 32
+#define MAX_SETS RECON_MAX_SETS
 #define N_OUTPUTS 5
+/* Exit status of a run stopped by a signal, as shells report it. */
+#define EXIT_SIGNAL_BASE 128
 
 static const cli_option options[] = {
     {"--output", 'o', "DIR", 0, "run.output of the config", "folder for the results (created)"},
     {"--set", 0, "KEY=VALUE", 0, NULL,
      "override a config key, e.g. solver.PnP.max_iterations=10 (repeatable)"},
+    {"--checkpoint-every", 0, "N", 0, "0 (only on SIGINT/SIGTERM)",
+     "write DIR/checkpoint.cbct after the init and every N iterations"},
+    {"--resume", 0, "DIR", 0, NULL,
+     "continue the run whose checkpoint is in DIR (same result as uninterrupted)"},
+    {"--point", 0, "N", 0, "0 (the first)",
+     "point N of a grid of runs in the config (docs/experiments.md; cbct bench runs all)"},
     {NULL, 0, NULL, 0, NULL, NULL}};
 
 static const cli_command command = {
-    "recon CONFIG.yml [-o DIR] [--set KEY=VALUE ...]",
+    "recon CONFIG.yml [-o DIR] [--set KEY=VALUE ...] [--checkpoint-every N]\n"
+    "       cbct recon --resume DIR [--set KEY=VALUE ...]",
     "Runs the reconstruction a YAML config describes (docs/config.md): builds the\n"
     "dataset, initialises, runs the solver (PnP, CGLS, SIRT or FDK) and writes\n"
     "recon.npy, init.npy, record.json (config, geometry, per-iteration metrics and\n"
-    "times, peak memory, version), axial.png and coronal.png into DIR.",
-    options, 1, 1};
+    "times, peak memory, version), axial.png and coronal.png into DIR.\n"
+    "SIGINT or SIGTERM stops it after the current iteration with a checkpoint;\n"
+    "--resume DIR continues from DIR/checkpoint.cbct (same config file, unchanged,\n"
+    "from the same working folder; extra --set options apply on top, e.g. more\n"
+    "iterations).",
+    options, 0, 1};
 
 static cbct_status on_iteration(cbct_iteration_stats *stats, const float *x, void *user)
 {
+    (void)x;
     recon_run *r = user;
-    if (r->n_iters == r->cap_iters) {
-        int cap = r->cap_iters ? 2 * r->cap_iters : 64;
-        cbct_iteration_stats *grown = realloc(r->iters, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return cbct_error(CBCT_ERR_MEMORY, "cannot record iteration %d", stats->iteration);
-        r->iters = grown;
-        r->cap_iters = cap;
-    }
-    r->iters[r->n_iters++] = *stats;
-    if (!r->quiet)
+    cbct_status s = recon_add_iteration(r, stats);
+    if (s)
+        return s;
+    if (!r->quiet) /* rank 0 only */
         fprintf(stderr, "  iteration %3d/%d: %6.2f s, PSNR %6.2f dB, SSIM %.4f, change %.2e\n",
                 stats->iteration, r->max_iterations, stats->seconds_total, stats->psnr_db,
                 stats->ssim, stats->relative_change);
-    return CBCT_OK;
+    int signo = recon_signal_pending();
+    if (cbct_comm_size(r->comm) > 1) { /* stop on the same iteration on every rank */
+        uint64_t any = (uint64_t)signo;
+        s = cbct_comm_max_u64(r->comm, &any);
+        signo = (int)any;
+        if (s)
+            return s;
+    }
+    int due = r->checkpoint_every > 0 && stats->iteration % r->checkpoint_every == 0;
+    if (due || signo)
+        s = recon_checkpoint_save(r, stats->state);
+    if (!s && signo)
+        s = cbct_error(CBCT_ERR_INTERRUPTED,
+                       "stopped by signal %d after iteration %d; checkpoint in '%s' "
+                       "(continue with: cbct recon --resume DIR)",
+                       signo, stats->iteration, r->checkpoint_path);
+    return s;
 }
 
 static void quality(const recon_dataset *d, const cbct_array *x, double *psnr, double *ssim)
@@ -58,34 +82,62 @@ static void quality(const recon_dataset *d, const cbct_array *x, double *psnr, d
     }
 }
 
-static cbct_status solve(const cbct_recon_config *c, recon_dataset *d, cbct_array *init,
-                         cbct_array *x, recon_run *r)
+/* The initialisation: computed, or taken from the checkpoint being resumed. */
+static cbct_status initialize(const cbct_recon_config *c, recon_dataset *d, cbct_operator *op,
+                              const cbct_solver_state *resume, cbct_array *x, recon_run *r)
 {
-    cbct_operator_opts oo = {.num_operators = c->num_operators, .kernel = CBCT_KERNEL_FAST};
+    if (resume) {
+        const float *saved = NULL;
+        cbct_status s = cbct_solver_state_vector(resume, "init", cbct_array_numel(x), &saved);
+        if (!s)
+            memcpy(x->data, saved, (size_t)cbct_array_numel(x) * sizeof(float));
+        return s;
+    }
+    double t0 = cbct_seconds();
+    cbct_status s = cbct_solver_initialize(
+        op, d->proj.data, c->solver == CBCT_SOLVER_FDK ? CBCT_INIT_FDK : c->init_method,
+        x->data);
+    r->seconds_init = cbct_seconds() - t0;
+    return s;
+}
+
+static cbct_status solve(const cbct_recon_config *c, recon_dataset *d, cbct_array *init,
+                         cbct_array *x, recon_run *r, const cbct_solver_state *resume)
+{
+    cbct_operator_opts oo;
     cbct_operator *op = NULL;
     cbct_drunet *net = NULL;
     const int64_t *shape = d->geom.vol.shape;
-    cbct_status s = cbct_array_zeros(x, shape[0], shape[1], shape[2], "reconstruction");
-    if (s == CBCT_OK)
-        s = cbct_array_create(init, shape[0], shape[1], shape[2], "initialisation");
+    cbct_status s = recon_dist_operator_opts(c, &d->geom, r->comm, &oo);
     if (s == CBCT_OK)
         s = cbct_operator_create(&d->geom, &oo, &op);
+    if (s == CBCT_OK) {
+        cbct_operator_volume_rows(op, &r->z0, &r->nz);
+        r->split_volume = r->nz < shape[0];
+        s = recon_dist_localize(op, d);
+    }
+    if (s == CBCT_OK)
+        s = cbct_array_zeros(x, r->nz, shape[1], shape[2], "reconstruction");
+    if (s == CBCT_OK)
+        s = cbct_array_create(init, r->nz, shape[1], shape[2], "initialisation");
     if (s == CBCT_OK && c->solver == CBCT_SOLVER_PNP)
         s = cbct_drunet_load(c->model_path, &net);
     if (s != CBCT_OK)
         goto done;
     for (int i = 0; i < 3; i++)
         x->spacing[i] = init->spacing[i] = d->geom.vol.voxel_size[i];
-    double t0 = cbct_seconds();
-    if (c->solver == CBCT_SOLVER_FDK)
-        s = cbct_fdk_reconstruct(&d->geom, NULL, d->proj.data, x->data);
-    else
-        s = cbct_solver_initialize(op, d->proj.data, c->init_method, x->data);
-    r->seconds_init = cbct_seconds() - t0;
+    s = initialize(c, d, op, resume, x, r);
     if (s != CBCT_OK)
         goto done;
     memcpy(init->data, x->data, (size_t)cbct_array_numel(x) * sizeof(float));
-    quality(d, init, &r->init_psnr_db, &r->init_ssim);
+    if (!resume && !r->split_volume) /* else on rank 0 after gathering */
+        quality(d, init, &r->init_psnr_db, &r->init_ssim);
+    r->init = init;
+    r->solver_name = cbct_solver_kind_name(c->solver);
+    if (!resume && r->checkpoint_every > 0 && c->solver != CBCT_SOLVER_FDK)
+        s = recon_checkpoint_save(r, NULL);
+    if (s != CBCT_OK)
+        goto done;
     if (!r->quiet)
         fprintf(stderr, "  init %s: %.2f s, PSNR %.2f dB\n",
                 c->solver == CBCT_SOLVER_FDK ? "fdk" : cbct_init_name(c->init_method),
@@ -94,9 +146,11 @@ static cbct_status solve(const cbct_recon_config *c, recon_dataset *d, cbct_arra
                            .tolerance = c->tolerance,
                            .ground_truth = d->truth.data,
                            .callback = on_iteration,
-                           .callback_user = r};
+                           .callback_user = r,
+                           /* a state after iteration 0 is the init itself */
+                           .resume = resume && resume->iteration > 0 ? resume : NULL};
     r->max_iterations = c->max_iterations;
-    t0 = cbct_seconds();
+    double t0 = cbct_seconds();
     if (c->solver == CBCT_SOLVER_CGLS)
         s = cbct_solve_cgls(op, d->proj.data, &so, x->data);
     if (c->solver == CBCT_SOLVER_SIRT)
@@ -110,10 +164,11 @@ static cbct_status solve(const cbct_recon_config *c, recon_dataset *d, cbct_arra
         pnp.clip = c->clip;
         pnp.clip_lo = c->clip_range[0];
         pnp.clip_hi = c->clip_range[1];
+        pnp.distribute_denoiser = c->distribute_denoiser;
         s = cbct_solve_pnp(op, d->proj.data, net, &pnp, &so, x->data);
     }
     r->seconds_solver = cbct_seconds() - t0;
-    if (s == CBCT_OK)
+    if (s == CBCT_OK && !r->split_volume)
         quality(d, x, &r->final_psnr_db, &r->final_ssim);
 done:
     cbct_drunet_destroy(net);
@@ -182,6 +237,66 @@ static int take_sets(int argc, char **argv, const char **sets, int *n_sets)
     return kept;
 }
 
+/* A volume split over ranks: the result, the initialisation and the truth
+ * gathered on rank 0, and their quality measured there on whole volumes. */
+static cbct_status gather_results(recon_run *r, recon_dataset *d, cbct_array *init,
+                                  cbct_array *x)
+{
+    int64_t depth = d->geom.vol.shape[0];
+    cbct_status s = recon_dist_gather(r->comm, r->z0, r->nz, depth, x);
+    if (!s)
+        s = recon_dist_gather(r->comm, r->z0, r->nz, depth, init);
+    if (!s && d->truth.data)
+        s = recon_dist_gather(r->comm, r->z0, r->nz, depth, &d->truth);
+    if (!s && cbct_comm_rank(r->comm) == 0) {
+        if (isnan(r->init_psnr_db)) /* not restored from a checkpoint */
+            quality(d, init, &r->init_psnr_db, &r->init_ssim);
+        quality(d, x, &r->final_psnr_db, &r->final_ssim);
+    }
+    return s;
+}
+
+/* What is asked: a config with --set overrides, or the run of a checkpoint
+ * (whose overrides come first, the new ones after), with its state. */
+static cbct_status make_request(const cli_args *args, const char **sets, int n_sets,
+                                recon_request *q, cbct_solver_state *resume, recon_run *r,
+                                int rank)
+{
+    const char *resume_dir = cli_value(args, "--resume");
+    memset(q, 0, sizeof *q);
+    if (resume_dir) {
+        cbct_status s = recon_checkpoint_load(resume_dir, rank, resume, q, r);
+        uint64_t now = 0;
+        if (!s)
+            s = recon_config_hash(q->config_path, &now);
+        if (!s && now != q->config_hash)
+            s = cbct_error(CBCT_ERR_ARG,
+                           "--resume '%s': the config '%s' changed since the checkpoint "
+                           "(the run would not be the same)",
+                           resume_dir, q->config_path);
+        if (s)
+            cbct_solver_state_free(resume);
+        if (s)
+            return s;
+    } else {
+        snprintf(q->config_path, sizeof q->config_path, "%s", args->positional[0]);
+        cbct_status s = recon_config_hash(q->config_path, &q->config_hash);
+        if (s)
+            return s;
+    }
+    for (int i = 0; i < n_sets; i++) {
+        if (q->n_sets == RECON_MAX_SETS || strlen(sets[i]) >= RECON_SET_MAX)
+            return cbct_error(CBCT_ERR_ARG, "--set '%s': too many or too long (at most %d of "
+                                            "%d characters, those of the checkpoint included)",
+                              sets[i], RECON_MAX_SETS, RECON_SET_MAX - 1);
+        snprintf(q->sets[q->n_sets++], RECON_SET_MAX, "%s", sets[i]);
+    }
+    return CBCT_OK;
+}
+
+static int run_recon(cli_context *ctx, const cli_args *argsp, const char **sets, int n_sets,
+                     const char *resume_dir, int64_t every, int64_t point, cbct_comm *comm);
+
 int cmd_recon(cli_context *ctx, int argc, char **argv)
 {
     const char *sets[MAX_SETS];
@@ -193,28 +308,79 @@ int cmd_recon(cli_context *ctx, int argc, char **argv)
     int rc = cli_parse(ctx, &command, argc, argv, &args);
     if (rc != CLI_PARSED)
         return rc;
-    cbct_recon_config c;
-    if (cbct_config_load(args.positional[0], sets, n_sets, &c) != CBCT_OK)
+    const char *resume_dir = cli_value(&args, "--resume");
+    if ((args.n_positional == 1) == (resume_dir != NULL))
+        return cli_usage_error(ctx, "give either CONFIG.yml or --resume DIR");
+    if (resume_dir && cli_value(&args, "--output"))
+        return cli_usage_error(ctx, "--resume writes into its own folder: leave out -o");
+    int64_t every = 0, point = 0;
+    if (cli_int(&args, "--checkpoint-every", 0, 1 << 30, &every) ||
+        cli_int(&args, "--point", 0, INT32_MAX, &point))
+        return CLI_EXIT_USAGE;
+
+    cbct_comm *comm = NULL;
+    if (cbct_comm_create(&comm) != CBCT_OK)
         return cli_runtime_error(ctx);
+    int rank = cbct_comm_rank(comm);
+    if (rank != 0)
+        ctx->quiet = 1; /* one voice: rank 0 prints and writes */
+    rc = run_recon(ctx, &args, sets, n_sets, resume_dir, every, point, comm);
+    cbct_comm_destroy(comm);
+    return rc;
+}
+
+/* The run on this rank. Every phase ends with an agreement over ranks, so
+ * that a failure on one rank ends all of them with its message. */
+static int run_recon(cli_context *ctx, const cli_args *argsp, const char **sets, int n_sets,
+                     const char *resume_dir, int64_t every, int64_t point, cbct_comm *comm)
+{
+    const cli_args args = *argsp;
+    int rank = cbct_comm_rank(comm);
+    recon_run r;
+    memset(&r, 0, sizeof r);
+    r.comm = comm;
+    r.quiet = ctx->quiet;
+    r.init_psnr_db = r.init_ssim = r.final_psnr_db = r.final_ssim = NAN;
+    r.checkpoint_every = (int)every;
+    recon_request request;
+    cbct_solver_state resume;
+    memset(&resume, 0, sizeof resume);
+    if (cbct_comm_finish(comm, make_request(&args, sets, n_sets, &request, &resume, &r,
+                                            rank)) != CBCT_OK) {
+        free(r.iters);
+        return cli_runtime_error(ctx);
+    }
+    r.request = &request;
+    const char *all_sets[RECON_MAX_SETS];
+    for (int i = 0; i < request.n_sets; i++)
+        all_sets[i] = request.sets[i];
+    cbct_recon_config c;
+    if (cbct_comm_finish(comm, cbct_config_load_point(request.config_path, all_sets,
+                                                      request.n_sets, (int)point, &c)) !=
+        CBCT_OK) {
+        cbct_solver_state_free(&resume);
+        free(r.iters);
+        return cli_runtime_error(ctx);
+    }
     /* The command line wins over the config's run block. */
     if (c.threads > 0 && !cli_value(&args, "--threads"))
         cbct_set_threads(c.threads);
     if (c.memory_bytes > 0 && !cli_value(&args, "--mem"))
         cbct_mem_set_budget(c.memory_bytes);
     c.memory_bytes = cbct_mem_budget(); /* recorded as in force */
-    c.threads = cbct_threads();    const char *dir = cli_string(&args, "--output", c.output_dir);
-
+    c.threads = cbct_threads();
+    const char *dir = resume_dir ? resume_dir : cli_string(&args, "--output", c.output_dir);
+    recon_checkpoint_name(dir, rank, r.checkpoint_path, sizeof r.checkpoint_path);
+    recon_signals_install();
     double t0 = cbct_seconds();
     recon_dataset d;
-    recon_run r;
-    memset(&r, 0, sizeof r);
-    r.quiet = ctx->quiet;
-    r.init_psnr_db = r.init_ssim = r.final_psnr_db = r.final_ssim = NAN;
     cbct_array init, x;
     memset(&init, 0, sizeof init);
     memset(&x, 0, sizeof x);
     char files[N_OUTPUTS][CBCT_CONFIG_PATH_MAX + 16];
     int n_files = 0;
+    recon_remove_stale_temporaries(dir);
+    r.dir = dir;
     cbct_status s = recon_dataset_build(&c, &d);
     if (s == CBCT_OK && !ctx->quiet)
         fprintf(stderr, "recon: %s, %lld views of %lld x %lld pixels, volume %lld x %lld x %lld "
@@ -224,19 +390,33 @@ int cmd_recon(cli_context *ctx, int argc, char **argv)
                 (long long)d.geom.vol.shape[0], (long long)d.geom.vol.shape[1],
                 (long long)d.geom.vol.shape[2], d.seconds);
     if (s == CBCT_OK)
-        s = solve(&c, &d, &init, &x, &r);
+        s = solve(&c, &d, &init, &x, &r, resume_dir ? &resume : NULL);
+    s = cbct_comm_finish(comm, s);
+    if (s == CBCT_OK && r.split_volume)
+        s = gather_results(&r, &d, &init, &x);
     r.seconds_total = cbct_seconds() - t0;
-    if (s == CBCT_OK)
+    if (s == CBCT_OK && cbct_comm_size(comm) > 1)
+        s = recon_dist_rank_figures(comm, &r);
+    if (s == CBCT_OK && rank == 0)
         s = write_outputs(dir, &c, &d, &init, &x, &r, files, &n_files);
+    s = cbct_comm_finish(comm, s);
     if (s != CBCT_OK)
         for (int i = 0; i < n_files; i++)
             unlink(files[i]); /* no partial set of results */
     recon_dataset_destroy(&d);
     cbct_array_destroy(&init);
     cbct_array_destroy(&x);
+    cbct_solver_state_free(&resume);
     free(r.iters);
+    free(r.rank_figures);
+    if (s == CBCT_ERR_INTERRUPTED) {
+        cli_runtime_error(ctx);
+        return EXIT_SIGNAL_BASE + recon_signal_pending();
+    }
     if (s != CBCT_OK)
         return cli_runtime_error(ctx);
+    if (rank != 0)
+        return CLI_EXIT_OK;
     printf("recon: %s, %d iterations in %.2f s; PSNR init %.2f dB, result %.2f dB; "
            "SSIM result %.4f\n",
            cbct_solver_kind_name(c.solver), r.n_iters, r.seconds_solver, r.init_psnr_db,

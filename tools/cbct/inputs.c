@@ -24,7 +24,7 @@ cbct_status cli_name_file(cbct_status s, const char *path)
 cbct_status cli_load_geometry(const char *path, cbct_geometry *g)
 {
     memset(g, 0, sizeof *g);
-    cbct_status s = cbct_geometry_read_json(path, g);
+    cbct_status s = cbct_geometry_read_any_json(path, g);
     if (s == CBCT_OK)
         s = cbct_geometry_validate(g);
     if (s != CBCT_OK) {
@@ -51,10 +51,10 @@ cbct_status cli_check_finite(const float *data, const int64_t shape[3], int64_t 
 }
 
 cbct_status cli_open_volume(const char *path, const char *geom_path, const cbct_geometry *g,
-                            cbct_npy_header *h)
+                            cli_input_header *h)
 {
     char a[64], b[64];
-    cbct_status s = cbct_npy_read_header(path, h);
+    cbct_status s = cbct_volume_read_header(path, h);
     if (s != CBCT_OK)
         return cli_name_file(s, path);
     if (memcmp(h->shape, g->vol.shape, sizeof h->shape) != 0)
@@ -69,12 +69,14 @@ cbct_status cli_load_volume_for(const char *path, const char *geom_path,
                                 const cbct_geometry *g, cbct_array *vol)
 {
     memset(vol, 0, sizeof *vol);
-    cbct_npy_header h;
-    cbct_status s = cli_open_volume(path, geom_path, g, &h);
+    /* The header holds the formats' paths (some KiB): not on the stack. */
+    cli_input_header *h = cbct_alloc(sizeof *h, "volume header");
+    cbct_status s = h ? cli_open_volume(path, geom_path, g, h) : CBCT_ERR_MEMORY;
     if (s == CBCT_OK)
-        s = cbct_array_zeros(vol, h.shape[0], h.shape[1], h.shape[2], "volume");
+        s = cbct_array_zeros(vol, h->shape[0], h->shape[1], h->shape[2], "volume");
     if (s == CBCT_OK)
-        s = cli_read_slices(path, &h, 0, h.shape[0], "z, y, x", vol->data);
+        s = cli_read_slices(path, h, 0, h->shape[0], "z, y, x", vol->data);
+    cbct_free(h);
     if (s != CBCT_OK) {
         cbct_array_destroy(vol);
         return cli_name_file(s, path);
@@ -87,10 +89,10 @@ cbct_status cli_load_volume_for(const char *path, const char *geom_path,
 }
 
 cbct_status cli_open_projections(const char *path, const char *geom_path,
-                                 const cbct_geometry *g, cbct_npy_header *h)
+                                 const cbct_geometry *g, cli_input_header *h)
 {
     char a[64], b[64];
-    cbct_status s = cbct_npy_read_header(path, h);
+    cbct_status s = cbct_volume_read_header(path, h);
     if (s != CBCT_OK)
         return cli_name_file(s, path);
     int64_t expected[3] = {g->n_views, g->det_rows, g->det_cols};
@@ -101,25 +103,42 @@ cbct_status cli_open_projections(const char *path, const char *geom_path,
     return CBCT_OK;
 }
 
-cbct_status cli_read_slices(const char *path, const cbct_npy_header *h, int64_t first,
+cbct_status cli_read_slices(const char *path, const cli_input_header *h, int64_t first,
                             int64_t count, const char *axes, float *dst)
 {
-    cbct_status s = cbct_npy_read_slices(path, h, first, count, dst);
+    cbct_status s = cbct_volume_read_slices(path, h, first, count, dst);
     if (s != CBCT_OK)
         return cli_name_file(s, path);
     int64_t shape[3] = {count, h->shape[1], h->shape[2]};
     return cli_check_finite(dst, shape, first, path, axes);
 }
 
-cbct_status cli_read_views(const char *path, const cbct_npy_header *h, int64_t first,
+cbct_status cli_read_views(const char *path, const cli_input_header *h, int64_t first,
                            int64_t count, float *dst)
 {
     return cli_read_slices(path, h, first, count, "view, row, col", dst);
 }
 
-size_t cli_read_scratch_bytes(const cbct_npy_header *h)
+size_t cli_read_scratch_bytes(const cli_input_header *h)
 {
-    return h->dtype == CBCT_DTYPE_F32 ? 0 : CLI_CONVERT_BYTES + CLI_ALLOC_HEADER_BYTES;
+    size_t convert = CLI_CONVERT_BYTES + CLI_ALLOC_HEADER_BYTES;
+    switch (h->format) {
+    case CBCT_VOLUME_NPY:
+        return h->npy.dtype == CBCT_DTYPE_F32 ? 0 : convert;
+    case CBCT_VOLUME_MHA:
+    case CBCT_VOLUME_MHD:
+        return h->mha.element_type == CBCT_MET_FLOAT && !h->mha.big_endian ? 0 : convert;
+    case CBCT_VOLUME_NIFTI:
+        return h->nifti.element_type == CBCT_MET_FLOAT && !h->nifti.swapped &&
+                       h->nifti.slope == 1.0 && h->nifti.intercept == 0.0 && !h->nifti.gzip
+                   ? 0 : convert;
+    case CBCT_VOLUME_TIFF: /* at most one page's strip (or tile) of file samples */
+        return (size_t)h->shape[1] * (size_t)h->shape[2] *
+                   cbct_met_type_bytes(h->tiff.element_type) + CLI_ALLOC_HEADER_BYTES;
+    case CBCT_VOLUME_HDF5:
+        return 0;
+    }
+    return convert;
 }
 
 cbct_status cli_views_per_batch(const cbct_geometry *g, int64_t requested, size_t reserve,

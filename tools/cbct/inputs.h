@@ -19,9 +19,13 @@
 #define CLI_MIN_BATCH_VIEWS 16
 /* What cbct_alloc adds to each block (its 64-byte aligned size header). */
 #define CLI_ALLOC_HEADER_BYTES 64
-/* What cbct_npy_read_slices converts at a time from float64 or uint16
- * (CONVERT_CHUNK_BYTES in src/io/npy_read.c). */
+/* What the readers convert at a time from types other than float32
+ * (CONVERT_CHUNK_BYTES in src/io/raw_read.c, GZ_CHUNK_BYTES in nifti_read.c). */
 #define CLI_CONVERT_BYTES ((size_t)1 << 20)
+
+/* The header of an input array in any volume format the dispatcher reads
+ * (.npy, MetaImage, TIFF, NIfTI, HDF5: cbct_volume_read_header). */
+typedef cbct_volume_header cli_input_header;
 
 /* "128 x 128 x 128" into buf. */
 const char *cli_shape_text(const int64_t shape[3], char *buf, size_t len);
@@ -34,35 +38,37 @@ cbct_status cli_name_file(cbct_status s, const char *path);
 cbct_status cli_check_finite(const float *data, const int64_t shape[3], int64_t first,
                              const char *path, const char *axes);
 
-/* Reads and validates a geometry JSON. */
+/* Reads and validates a geometry JSON: cbct's or ASTRA's dictionaries. */
 cbct_status cli_load_geometry(const char *path, cbct_geometry *g);
 
-/* Reads a volume .npy whose shape must be the geometry's volume shape; the
+/* Reads a volume (any format) whose shape must be the geometry's volume shape; the
  * data must be finite. Spacing and origin are taken from the geometry. */
 cbct_status cli_load_volume_for(const char *path, const char *geom_path,
                                 const cbct_geometry *g, cbct_array *vol);
 
-/* Header of a volume .npy whose shape must be the geometry's volume shape
+/* Header of a volume (any format) whose shape must be the geometry's volume shape
  * (z x y x x), for reading it slab by slab. */
 cbct_status cli_open_volume(const char *path, const char *geom_path, const cbct_geometry *g,
-                            cbct_npy_header *h);
+                            cli_input_header *h);
 
 /* Reads slices [first, first + count) of the slowest axis as float32 and
  * checks them finite; `axes` names the indices in messages ("z, y, x"). */
-cbct_status cli_read_slices(const char *path, const cbct_npy_header *h, int64_t first,
+cbct_status cli_read_slices(const char *path, const cli_input_header *h, int64_t first,
                             int64_t count, const char *axes, float *dst);
 
 /* Tracked scratch that reading `h`'s file needs besides the destination:
- * float64 and uint16 files are converted through a buffer, float32 none. */
-size_t cli_read_scratch_bytes(const cbct_npy_header *h);
+ * a conversion buffer for other types than float32 (and for .nii.gz), a
+ * strip of one page for TIFF; none for float32 .npy / MetaImage and for
+ * HDF5 (which converts in its own, untracked buffer). */
+size_t cli_read_scratch_bytes(const cli_input_header *h);
 
 /* Header of a projection stack whose shape must be (views, rows, cols) of
  * the geometry. */
 cbct_status cli_open_projections(const char *path, const char *geom_path,
-                                 const cbct_geometry *g, cbct_npy_header *h);
+                                 const cbct_geometry *g, cli_input_header *h);
 
 /* Reads views [first, first + count) as float32 and checks them finite. */
-cbct_status cli_read_views(const char *path, const cbct_npy_header *h, int64_t first,
+cbct_status cli_read_views(const char *path, const cli_input_header *h, int64_t first,
                            int64_t count, float *dst);
 
 /* Views per batch: `requested` if > 0 (at most n_views), else about

@@ -11,6 +11,10 @@ int cmd_denoise(cli_context *ctx, int argc, char **argv);
 /* cmd_convert.c (also added later). */
 int cmd_convert(cli_context *ctx, int argc, char **argv);
 int cmd_recon(cli_context *ctx, int argc, char **argv); /* cmd_recon.c */
+int cmd_import(cli_context *ctx, int argc, char **argv); /* cmd_import.c */
+void cli_debug_faults_from_env(void); /* debug_faults.c: CBCT_FAIL_*_AFTER */
+int cmd_bench(cli_context *ctx, int argc, char **argv);     /* cmd_bench.c */
+int cmd_dashboard(cli_context *ctx, int argc, char **argv); /* cmd_dashboard.c */
 
 typedef int (*cli_command_fn)(cli_context *ctx, int argc, char **argv);
 
@@ -28,9 +32,12 @@ static const command_entry commands[] = {
     {"fdk", cmd_fdk, "FDK reconstruction from projections"},
     {"denoise", cmd_denoise, "denoise a volume with a DRUNet, patch by patch"},
     {"compare", cmd_compare, "RMSE, PSNR, SSIM and max difference of two volumes"},
-    {"convert", cmd_convert, "convert a volume between .npy, .mha and .mhd"},
-    {"info", cmd_info, "describe a .npy array or a geometry .json"},
+    {"convert", cmd_convert, "convert a volume between .npy, .mha/.mhd, TIFF, NIfTI, HDF5"},
+    {"import", cmd_import, "read a dataset (the Walnut scans) into proj.npy + geom.json"},
+    {"info", cmd_info, "describe a volume file or a geometry .json"},
     {"recon", cmd_recon, "reconstruction run described by a YAML config"},
+    {"bench", cmd_bench, "run every point of a config's grid of runs, one record each"},
+    {"dashboard", cmd_dashboard, "one HTML page of charts from a cbct bench results folder"},
     {"demo", cmd_demo, "phantom, scan, FDK and previews in one go"},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
@@ -80,6 +87,7 @@ int main(int argc, char **argv)
     cli_progress_init(&ctx.progress, 0); /* enabled by cli_parse after --quiet is known */
     cbct_set_log(cli_log, &ctx, CBCT_LOG_DEBUG);
     cbct_set_progress(cli_progress_update, &ctx.progress);
+    cli_debug_faults_from_env();
 
     if (argc < 2) {
         print_usage(stderr);

@@ -81,7 +81,7 @@ static cJSON *geometry_json(const cbct_geometry *g)
     return o;
 }
 
-static cJSON *iteration_json(const cbct_iteration_stats *s)
+cJSON *recon_iteration_json(const cbct_iteration_stats *s)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "iteration", s->iteration);
@@ -110,7 +110,7 @@ cbct_status recon_record_write(const char *path, const cbct_recon_config *c,
     cJSON_AddItemToObject(root, "geometry", geometry_json(&d->geom));
     cJSON *its = cJSON_AddArrayToObject(root, "iterations");
     for (int i = 0; i < r->n_iters; i++)
-        cJSON_AddItemToArray(its, iteration_json(&r->iters[i]));
+        cJSON_AddItemToArray(its, recon_iteration_json(&r->iters[i]));
     cJSON *t = cJSON_AddObjectToObject(root, "totals");
     cJSON_AddNumberToObject(t, "iterations", r->n_iters);
     cJSON_AddNumberToObject(t, "seconds_dataset", d->seconds);
@@ -123,6 +123,24 @@ cbct_status recon_record_write(const char *path, const cbct_recon_config *c,
     cJSON_AddNumberToObject(t, "final_ssim", r->final_ssim);
     cJSON_AddNumberToObject(t, "mem_peak_bytes", (double)cbct_mem_peak());
     cJSON_AddNumberToObject(t, "rss_peak_bytes", (double)cbct_rss_peak_bytes());
+    /* One entry per rank (one entry without MPI): memory and communication. */
+    cJSON *mpi = cJSON_AddObjectToObject(root, "mpi");
+    cJSON_AddNumberToObject(mpi, "ranks", r->n_ranks > 0 ? r->n_ranks : 1);
+    cJSON_AddStringToObject(mpi, "library", cbct_comm_library_version(r->comm));
+    cJSON_AddBoolToObject(mpi, "distribute_physics", c->distribute_physics);
+    cJSON_AddBoolToObject(mpi, "distribute_denoiser", c->distribute_denoiser);
+    cJSON_AddBoolToObject(mpi, "distribute_volume", c->distribute_volume);
+    cJSON *ranks = cJSON_AddArrayToObject(root, "ranks");
+    for (int i = 0; i < (r->n_ranks > 0 ? r->n_ranks : 1); i++) {
+        cJSON *e = cJSON_CreateObject();
+        const double *f = r->rank_figures ? r->rank_figures + i * RECON_RANK_FIGURES : NULL;
+        cJSON_AddNumberToObject(e, "rank", i);
+        cJSON_AddNumberToObject(e, "mem_peak_bytes", f ? f[0] : (double)cbct_mem_peak());
+        cJSON_AddNumberToObject(e, "rss_peak_bytes", f ? f[1] : (double)cbct_rss_peak_bytes());
+        cJSON_AddNumberToObject(e, "seconds_communication", f ? f[2] : 0.0);
+        cJSON_AddNumberToObject(e, "bytes_sent", f ? f[3] : 0.0);
+        cJSON_AddItemToArray(ranks, e);
+    }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text)
