@@ -64,7 +64,7 @@ bad "out of range" "solver.PnP.max_iterations: expected an integer in [1," \
     "$CONFIG" --set solver.PnP.max_iterations=0
 bad "missing model" "solver.PnP.model: cannot read file 'no/model.safetensors'" \
     "$CONFIG" --set solver.PnP.model=no/model.safetensors
-bad "two data sources" "dataset.tomography_3d: give one of phantom, volume or projections" \
+bad "two data sources" "dataset.tomography_3d: give one of phantom, volume, projections or path" \
     "$CONFIG" --set dataset.tomography_3d.volume=no/vol.npy
 printf 'dataset: {tomography_3d: {volume: no/vol.npy}}\nsolver: {FDK: }\n' >"$T/vol.yml"
 bad "missing volume" "vol.yml:1: dataset.tomography_3d.volume: cannot read file 'no/vol.npy'" \

@@ -176,6 +176,10 @@ static void free_fixtures(fixtures *f)
 
 int main(void)
 {
+    /* One thread: the allocations then come in a fixed order, and hundreds
+     * of short runs do not pay for idle OpenMP threads spinning on a loaded
+     * machine (the threaded kernels run under ThreadSanitizer elsewhere). */
+    cbct_set_threads(1);
     fixtures f;
     make_fixtures(&f);
     size_t before = cbct_mem_current();

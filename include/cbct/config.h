@@ -17,7 +17,8 @@ extern "C" {
 typedef enum {
     CBCT_SOURCE_PHANTOM = 0, /* dataset.tomography_3d.phantom */
     CBCT_SOURCE_VOLUME,      /* dataset.tomography_3d.volume: simulate from a file */
-    CBCT_SOURCE_PROJECTIONS  /* dataset.tomography_3d.projections + geometry */
+    CBCT_SOURCE_PROJECTIONS, /* dataset.tomography_3d.projections + geometry */
+    CBCT_SOURCE_WALNUT       /* dataset.tomography_3d.path: a Walnut dataset folder */
 } cbct_data_source;
 
 typedef enum { CBCT_PHANTOM_WALNUT = 0, CBCT_PHANTOM_SHEPP_LOGAN } cbct_phantom_kind;
@@ -49,6 +50,9 @@ typedef struct cbct_recon_config {
     double sod_mm, sdd_mm;   /* source-object, source-detector distances */
     int64_t detector[2];     /* rows, cols; 0 = fitted to the volume */
     double pixel_mm[2];      /* rows, cols pitch; 0 = fitted */
+    char walnut_path[CBCT_CONFIG_PATH_MAX]; /* path: e.g. .../Walnut1 (docs/walnut.md) */
+    int64_t orbit;           /* walnut source height: 1, 2 (the reference) or 3 */
+    double voxel_mm;         /* voxel_size for the walnut volume; 0 = 0.1 mm */
 
     /* solver */
     cbct_solver_kind solver;

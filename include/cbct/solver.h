@@ -190,6 +190,14 @@ typedef struct cbct_solver_opts {
      * exceeds this factor times the smallest seen; 0 = 1e3, < 0 = off.
      * A NaN or Inf in x or the residual always stops the solver. */
     double divergence_factor;
+    /* CGLS only: Tikhonov damping mu >= 0, in the units of ||A^T A|| (mm^2):
+     * minimises ||A x - y||^2 + mu ||x||^2 (CGLS on [A; sqrt(mu) I]).
+     * 0 = plain least squares. */
+    double damping;
+    /* CGLS only: the discrepancy principle, stop after the first iteration
+     * with ||y - A x_k|| <= discrepancy (tau times the expected norm of the
+     * noise, e.g. cbct_noise_norm_poisson); 0 = off. */
+    double discrepancy;
 } cbct_solver_opts;
 
 /* ---- Solvers: x holds the initial guess on entry, the result on exit ------- */

@@ -30,6 +30,7 @@ static void set_defaults(cbct_recon_config *c)
     c->mode = CBCT_PNP_LAMBDA_REFERENCE;
     c->tiling.max_batch = 4;
     c->slurm_ntasks_per_node = 1;
+    c->orbit = 2;
     snprintf(c->output_dir, sizeof c->output_dir, "out/recon");
 }
 

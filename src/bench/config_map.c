@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cbct/io.h" /* the Walnut reference volume */
 #include "config_internal.h"
 
 #define DS "dataset.tomography_3d"
@@ -38,7 +39,7 @@ cbct_status cfg_map_dataset(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c)
     static const char *const keys[] = {
         "num_operators", "num_projections", "geometry_type", "use_dataset_sinogram",
         "phantom", "shape", "seed", "volume", "value_scale", "projections", "geometry_file",
-        "noise", "sod", "sdd", "detector", "pixel", NULL};
+        "noise", "sod", "sdd", "detector", "pixel", "path", "orbit", "voxel_size", NULL};
     static const char *const noise_keys[] = {"photons", "seed", NULL};
     static const char *const geometry_types[] = {"conebeam", NULL};
     static const char *const phantoms[] = {"walnut", "shepp-logan", NULL};
@@ -85,6 +86,12 @@ cbct_status cfg_map_dataset(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c)
         s = cfg_ints(d, t, DS, "detector", 2, 1, MAX_VOXELS_PER_AXIS, c->detector);
     if (s == CBCT_OK)
         s = cfg_doubles(d, t, DS, "pixel", 2, 1e-9, 1e9, c->pixel_mm);
+    if (s == CBCT_OK)
+        s = cfg_string(d, t, DS, "path", c->walnut_path, sizeof c->walnut_path);
+    if (s == CBCT_OK)
+        s = cfg_int(d, t, DS, "orbit", 1, 3, &c->orbit);
+    if (s == CBCT_OK)
+        s = cfg_double(d, t, DS, "voxel_size", 1e-9, 1e9, 1, &c->voxel_mm);
     yaml_node_t *noise = cfg_get(d, t, "noise");
     if (s == CBCT_OK && noise)
         s = cfg_check_keys(d, noise, DS ".noise", noise_keys);
@@ -100,12 +107,31 @@ cbct_status cfg_map_dataset(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c)
 
     /* One source of data. */
     int n_sources = (cfg_get(d, t, "phantom") != NULL) + (c->volume_path[0] != 0) +
-                    (c->projections_path[0] != 0);
+                    (c->projections_path[0] != 0) + (c->walnut_path[0] != 0);
     if (n_sources > 1)
-        return cfg_fail(d, t, DS, "give one of phantom, volume or projections, not several");
+        return cfg_fail(d, t, DS, "give one of phantom, volume, projections or path (a Walnut "
+                                  "dataset), not several");
     c->source = c->volume_path[0]        ? CBCT_SOURCE_VOLUME
                 : c->projections_path[0] ? CBCT_SOURCE_PROJECTIONS
+                : c->walnut_path[0]      ? CBCT_SOURCE_WALNUT
                                          : CBCT_SOURCE_PHANTOM;
+    if (c->source != CBCT_SOURCE_WALNUT && (cfg_get(d, t, "orbit") || cfg_get(d, t, "voxel_size")))
+        return cfg_fail(d, cfg_get(d, t, cfg_get(d, t, "orbit") ? "orbit" : "voxel_size"),
+                        DS, "orbit and voxel_size belong to a Walnut dataset (path)");
+    if (c->source == CBCT_SOURCE_WALNUT) {
+        char geom[CBCT_CONFIG_PATH_MAX + 64];
+        snprintf(geom, sizeof geom, "%s/Projections/tubeV%lld/scan_geom_corrected.geom",
+                 c->walnut_path, (long long)c->orbit);
+        s = need_file(d, t, DS ".path", "path", geom);
+        if (s == CBCT_OK && noise && c->use_dataset_sinogram)
+            s = cfg_fail(d, noise, DS ".noise", "noise is simulated only: with a Walnut "
+                                                "dataset set use_dataset_sinogram: false");
+        if (s != CBCT_OK)
+            return s;
+        if (!cfg_get(d, t, "shape")) /* the reference volume, not the phantom default */
+            for (int i = 0; i < 3; i++)
+                c->shape[i] = CBCT_WALNUT_VOLUME_VOXELS;
+    }
     if (c->source == CBCT_SOURCE_VOLUME)
         s = need_file(d, t, DS ".volume", "volume", c->volume_path);
     if (c->source == CBCT_SOURCE_PROJECTIONS) {

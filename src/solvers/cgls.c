@@ -1,7 +1,12 @@
 /* CGLS (Björck, Numerical Methods for Least Squares Problems, alg. 7.4.1):
  * conjugate gradients on the normal equations A^T A x = A^T y without
  * forming them. In exact arithmetic ||y - A x_k|| decreases monotonically.
- * Vectors are float, dot products double. */
+ * Vectors are float, dot products double.
+ *
+ * With damping mu > 0 it is CGLS on the stacked system [A; sqrt(mu) I] x =
+ * [y; 0] (Tikhonov), without forming the stack: the normal residual becomes
+ * A^T r - mu x and ||A p||^2 gains mu ||p||^2, so the residual r, the
+ * direction p and the scalars of a checkpoint stay the same. */
 #include <math.h>
 #include <string.h>
 
@@ -11,8 +16,8 @@
 #define DEFAULT_TOLERANCE 1e-4
 
 /* r = y - A x, s = A^T r, p = s, gamma = gamma0 = ||s||^2. */
-static cbct_status start(cbct_operator *op, const float *y, const float *x, float *r, float *s,
-                         float *p, double *gamma, double *gamma0)
+static cbct_status start(cbct_operator *op, const float *y, const float *x, double damping,
+                         float *r, float *s, float *p, double *gamma, double *gamma0)
 {
     int64_t nv = cbct_operator_volume_numel(op), np = cbct_operator_proj_numel(op);
     cbct_status st = cbct_operator_apply(op, x, r);
@@ -24,6 +29,8 @@ static cbct_status start(cbct_operator *op, const float *y, const float *x, floa
     st = cbct_operator_adjoint(op, r, s);
     if (st)
         return st;
+    if (damping > 0.0)
+        cbct_vec_axpy(s, -damping, x, nv);
     memcpy(p, s, (size_t)nv * sizeof(float));
     st = cbct_space_dot(op, CBCT_SPACE_VOLUME, s, s, nv, gamma);
     *gamma0 = *gamma;
@@ -56,9 +63,15 @@ cbct_status cbct_solve_cgls(cbct_operator *op, const float *y, const cbct_solver
     cbct_status st = cbct_solver_check_args(op, y, x, "cbct_solve_cgls");
     if (st)
         return st;
+    if (opts && !(opts->damping >= 0.0 && opts->discrepancy >= 0.0 &&
+                  isfinite(opts->damping) && isfinite(opts->discrepancy)))
+        return cbct_error(CBCT_ERR_ARG, "cbct_solve_cgls: damping %g and discrepancy %g must "
+                                        "be finite and >= 0", opts->damping,
+                          opts->discrepancy);
     const cbct_solver_setup setup =
         cbct_solver_setup_make(opts, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE);
     int64_t nv = cbct_operator_volume_numel(op), np = cbct_operator_proj_numel(op);
+    const double damping = setup.opts.damping;
 
     float *r = cbct_alloc((size_t)np * sizeof(float), "CGLS residual y - A x");
     float *q = cbct_alloc((size_t)np * sizeof(float), "CGLS A p");
@@ -73,7 +86,7 @@ cbct_status cbct_solve_cgls(cbct_operator *op, const float *y, const cbct_solver
     if (!st && setup.opts.resume)
         st = resume_vectors(setup.opts.resume, nv, np, r, p, &gamma, &gamma0);
     else if (!st)
-        st = start(op, y, x, r, s, p, &gamma, &gamma0);
+        st = start(op, y, x, damping, r, s, p, &gamma, &gamma0);
     cbct_solver_guard guard = {0};
     cbct_solver_state state = {.solver = "CGLS"};
     if (!st)
@@ -96,15 +109,18 @@ cbct_status cbct_solve_cgls(cbct_operator *op, const float *y, const cbct_solver
         st = cbct_space_dot(op, CBCT_SPACE_PROJECTIONS, q, q, np, &qq);
         if (!st)
             st = cbct_operator_sum(op, CBCT_SPACE_VOLUME, norms, 2);
-        if (st || !(qq > 0.0))
-            break; /* p in the null space of A: nothing left to fit */
-        double alpha = gamma / qq;
         double x_norm_sq = norms[0], p_norm_sq = norms[1];
+        double curvature = qq + damping * p_norm_sq; /* ||[A; sqrt(mu) I] p||^2 */
+        if (st || !(curvature > 0.0))
+            break; /* p in the null space: nothing left to fit */
+        double alpha = gamma / curvature;
         cbct_vec_axpy(x, alpha, p, nv);
         cbct_vec_axpy(r, -alpha, q, np);
         st = cbct_operator_adjoint(op, r, s);
         if (st)
             break;
+        if (damping > 0.0)
+            cbct_vec_axpy(s, -damping, x, nv);
         double gamma_next = 0.0, rr = 0.0;
         st = cbct_space_dot(op, CBCT_SPACE_VOLUME, s, s, nv, &gamma_next);
         if (!st)
@@ -127,7 +143,8 @@ cbct_status cbct_solve_cgls(cbct_operator *op, const float *y, const cbct_solver
         state.scalar[0] = gamma; /* the names were added in this order above */
         st = cbct_solver_report(op, &setup.opts, &guard, &state, &stats, x);
         if (st || stats.stop ||
-            (setup.tolerance > 0.0 && stats.normal_residual < setup.tolerance))
+            (setup.tolerance > 0.0 && stats.normal_residual < setup.tolerance) ||
+            (setup.opts.discrepancy > 0.0 && stats.residual_norm <= setup.opts.discrepancy))
             break;
     }
     if (!st && setup.opts.nonnegative)

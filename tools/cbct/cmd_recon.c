@@ -259,11 +259,12 @@ static cbct_status gather_results(recon_run *r, recon_dataset *d, cbct_array *in
 /* What is asked: a config with --set overrides, or the run of a checkpoint
  * (whose overrides come first, the new ones after), with its state. */
 static cbct_status make_request(const cli_args *args, const char **sets, int n_sets,
-                                recon_request *q, cbct_solver_state *resume, recon_run *r,
-                                int rank)
+                                int point, recon_request *q, cbct_solver_state *resume,
+                                recon_run *r, int rank)
 {
     const char *resume_dir = cli_value(args, "--resume");
     memset(q, 0, sizeof *q);
+    q->point = point; /* a checkpoint brings its own */
     if (resume_dir) {
         cbct_status s = recon_checkpoint_load(resume_dir, rank, resume, q, r);
         uint64_t now = 0;
@@ -345,8 +346,8 @@ static int run_recon(cli_context *ctx, const cli_args *argsp, const char **sets,
     recon_request request;
     cbct_solver_state resume;
     memset(&resume, 0, sizeof resume);
-    if (cbct_comm_finish(comm, make_request(&args, sets, n_sets, &request, &resume, &r,
-                                            rank)) != CBCT_OK) {
+    if (cbct_comm_finish(comm, make_request(&args, sets, n_sets, (int)point, &request,
+                                            &resume, &r, rank)) != CBCT_OK) {
         free(r.iters);
         return cli_runtime_error(ctx);
     }
@@ -356,7 +357,7 @@ static int run_recon(cli_context *ctx, const cli_args *argsp, const char **sets,
         all_sets[i] = request.sets[i];
     cbct_recon_config c;
     if (cbct_comm_finish(comm, cbct_config_load_point(request.config_path, all_sets,
-                                                      request.n_sets, (int)point, &c)) !=
+                                                      request.n_sets, request.point, &c)) !=
         CBCT_OK) {
         cbct_solver_state_free(&resume);
         free(r.iters);

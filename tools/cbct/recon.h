@@ -31,6 +31,7 @@ typedef struct recon_request {
     char sets[RECON_MAX_SETS][RECON_SET_MAX]; /* --set KEY=VALUE, in order */
     int n_sets;
     uint64_t config_hash; /* FNV-1a of the config file's text */
+    int point;            /* --point: which point of a grid */
 } recon_request;
 
 /* What a run measured, for record.json, and its checkpointing. */

@@ -83,6 +83,7 @@ static char *extra_text(const recon_run *r)
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)q->config_hash);
     cJSON_AddStringToObject(o, "config_fnv1a", hash);
     cJSON_AddNumberToObject(o, "ranks", cbct_comm_size(r->comm));
+    cJSON_AddNumberToObject(o, "point", q->point);
     cJSON *sets = cJSON_AddArrayToObject(o, "sets");
     for (int i = 0; i < q->n_sets; i++)
         cJSON_AddItemToArray(sets, cJSON_CreateString(q->sets[i]));
@@ -172,6 +173,8 @@ static cbct_status parse_extra(const char *text, const char *path, recon_request
             if (cJSON_IsString(item) && strlen(item->valuestring) < RECON_SET_MAX)
                 snprintf(q->sets[q->n_sets++], RECON_SET_MAX, "%s", item->valuestring);
         }
+        double point = number_or_nan(o, "point");
+        q->point = isnan(point) ? 0 : (int)point;
         double ranks = number_or_nan(o, "ranks");
         if (!isnan(ranks) && (int)ranks != cbct_comm_size(r->comm))
             s = cbct_error(CBCT_ERR_ARG, "checkpoint '%s' was written by a run on %d ranks; "

@@ -141,16 +141,46 @@ static cbct_status load_measured(const cbct_recon_config *c, recon_dataset *d)
     return CBCT_OK;
 }
 
+/* A Walnut dataset folder (docs/walnut.md): its projections and geometry,
+ * and its reference reconstruction as ground truth when present; with
+ * use_dataset_sinogram false only the geometry and the truth are kept (the
+ * projections are simulated from the truth by the caller). */
+static cbct_status load_walnut(const cbct_recon_config *c, recon_dataset *d)
+{
+    cbct_walnut_options o = {.path = c->walnut_path,
+                             .orbit = (int)c->orbit,
+                             .num_projections = c->num_projections,
+                             .volume_shape = {c->shape[0], c->shape[1], c->shape[2]},
+                             .voxel_size_mm = c->voxel_mm,
+                             .load_truth = 1};
+    cbct_walnut_report report;
+    cbct_status s = cbct_walnut_load(&o, &d->geom, &d->proj, &d->truth, &report);
+    if (s)
+        return cbct_error_prefix(s, "dataset.tomography_3d.path");
+    if (report.clamped > 0)
+        cbct_log(CBCT_LOG_WARN, "walnut: %lld pixels with a non-positive flat-field ratio "
+                 "were clamped", (long long)report.clamped);
+    if (!c->use_dataset_sinogram && !d->truth.data)
+        return cbct_error(CBCT_ERR_ARG, "dataset.tomography_3d.use_dataset_sinogram: false "
+                          "simulates from the reference reconstruction, but '%s' has none "
+                          "(Reconstructions/full_AGD_50_*.tiff of the volume's shape)",
+                          c->walnut_path);
+    if (!c->use_dataset_sinogram)
+        cbct_array_destroy(&d->proj);
+    return CBCT_OK;
+}
+
 cbct_status recon_dataset_build(const cbct_recon_config *c, recon_dataset *d)
 {
     memset(d, 0, sizeof *d);
     double t0 = cbct_seconds();
-    if (c->source == CBCT_SOURCE_PROJECTIONS) {
-        cbct_status s = load_measured(c, d);
+    if (c->source == CBCT_SOURCE_PROJECTIONS ||
+        (c->source == CBCT_SOURCE_WALNUT && c->use_dataset_sinogram)) {
+        cbct_status s = c->source == CBCT_SOURCE_WALNUT ? load_walnut(c, d) : load_measured(c, d);
         d->seconds = cbct_seconds() - t0;
         return s;
     }
-    cbct_status s = make_truth(c, d);
+    cbct_status s = c->source == CBCT_SOURCE_WALNUT ? load_walnut(c, d) : make_truth(c, d);
     if (s == CBCT_OK)
         s = cbct_array_create(&d->proj, d->geom.n_views, d->geom.det_rows, d->geom.det_cols,
                               "projections");

@@ -17,7 +17,7 @@ static cJSON *int_list(const int64_t *v, int n)
 
 static cJSON *config_json(const cbct_recon_config *c)
 {
-    static const char *const sources[] = {"phantom", "volume", "projections"};
+    static const char *const sources[] = {"phantom", "volume", "projections", "walnut"};
     static const char *const phantoms[] = {"walnut", "shepp-logan"};
     cJSON *o = cJSON_CreateObject(), *ds = cJSON_AddObjectToObject(o, "dataset");
     cJSON_AddStringToObject(o, "file", c->source_name);
@@ -34,6 +34,11 @@ static cJSON *config_json(const cbct_recon_config *c)
     if (c->source == CBCT_SOURCE_VOLUME) {
         cJSON_AddStringToObject(ds, "volume", c->volume_path);
         cJSON_AddNumberToObject(ds, "value_scale", c->value_scale);
+    }
+    if (c->source == CBCT_SOURCE_WALNUT) {
+        cJSON_AddStringToObject(ds, "path", c->walnut_path);
+        cJSON_AddNumberToObject(ds, "orbit", (double)c->orbit);
+        cJSON_AddItemToObject(ds, "shape", int_list(c->shape, 3));
     }
     if (c->source == CBCT_SOURCE_PROJECTIONS) {
         cJSON_AddStringToObject(ds, "projections", c->projections_path);
