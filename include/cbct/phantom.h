@@ -36,6 +36,11 @@ cbct_status cbct_phantom_validate(const cbct_ellipsoid *e, int n);
  * nz x ny x nx; the ellipsoids are in world coordinates (mm). */
 cbct_status cbct_phantom_voxelize(const cbct_ellipsoid *e, int n, const cbct_volume_geom *vg,
                                   int supersample, float *vol);
+/* Only z rows [z0, z0 + rows) of the same volume, into vol (rows x ny x nx):
+ * the same values, bit for bit (a rank's slab). */
+cbct_status cbct_phantom_voxelize_rows(const cbct_ellipsoid *e, int n,
+                                       const cbct_volume_geom *vg, int supersample, int64_t z0,
+                                       int64_t rows, float *vol);
 
 /* Length (mm) of the part of the segment from -> to (world x, y, z in mm)
  * that lies inside the ellipsoid (0 when it misses). */
@@ -50,6 +55,9 @@ cbct_status cbct_phantom_line_integrals(const cbct_ellipsoid *e, int n, const cb
  * kernel with folds; deterministic from `seed`. Fills ~80% of the volume's
  * smallest extent. Values about 0.02..0.06 /mm (wood-like). */
 cbct_status cbct_phantom_walnut(const cbct_volume_geom *vg, uint64_t seed, float *vol);
+/* Only z rows [z0, z0 + rows), the same values bit for bit. */
+cbct_status cbct_phantom_walnut_rows(const cbct_volume_geom *vg, uint64_t seed, int64_t z0,
+                                     int64_t rows, float *vol);
 
 #ifdef __cplusplus
 }

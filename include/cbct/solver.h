@@ -266,6 +266,41 @@ typedef enum {
 cbct_status cbct_solver_initialize(cbct_operator *op, const float *y, cbct_init method,
                                    float *x);
 
+/* How the pseudo-inverse initialisation is computed (docs/solvers.md,
+ * "Which pseudo-inverse"). cbct_pinv_defaults() is the reference's: CGLS
+ * from zero, 50 iterations or normal residual 1e-4, clamped >= 0 after. On
+ * noisy data CGLS semi-converges (fits the noise after a few tens of
+ * iterations); stop it early by the discrepancy principle, or damp it. */
+typedef struct cbct_pinv_opts {
+    int max_iterations;  /* 0 = 50 */
+    double tolerance;    /* as cbct_solver_opts: 0 = 1e-4, < 0 = off */
+    int nonnegative;     /* clamp x >= 0 after the last iteration */
+    /* Tikhonov damping relative to L = ||A^T A||: mu = damping * L (unit
+     * free; cbct_operator_norm is run, and remembered by the operator, when
+     * > 0). 0 = none. */
+    double damping;
+    cbct_init start;     /* CBCT_INIT_ZEROS (default) or CBCT_INIT_FDK */
+    /* Discrepancy principle: stop when ||y - A x_k|| <= discrepancy * delta,
+     * delta = cbct_noise_norm_poisson(photons) (needs photons > 0). 0 = off. */
+    double discrepancy;
+    double photons;      /* incident photons per pixel of the noise model */
+    cbct_norm_opts norm; /* for L when damping > 0 */
+} cbct_pinv_opts;
+
+cbct_pinv_opts cbct_pinv_defaults(void);
+
+/* cbct_solver_initialize with the pseudo-inverse's options (NULL = the
+ * defaults; ignored by the other methods). */
+cbct_status cbct_solver_initialize_opts(cbct_operator *op, const float *y, cbct_init method,
+                                        const cbct_pinv_opts *pinv, float *x);
+
+/* The expected norm of the noise of line integrals y = -log(counts / N)
+ * with Poisson counts at N = `photons` incident photons per pixel:
+ * var(y_i) ~= exp(y_i) / N (delta method), so delta = sqrt(sum_i exp(y_i)
+ * / N), summed over all views and ranks. */
+cbct_status cbct_noise_norm_poisson(cbct_operator *op, const float *y, double photons,
+                                    double *delta);
+
 #ifdef __cplusplus
 }
 #endif

@@ -105,6 +105,13 @@ static void add_to_slice(const cbct_ellipsoid *e, const ellipsoid_box *b, int64_
 cbct_status cbct_phantom_voxelize(const cbct_ellipsoid *e, int n, const cbct_volume_geom *vg,
                                   int supersample, float *vol)
 {
+    return cbct_phantom_voxelize_rows(e, n, vg, supersample, 0, vg ? vg->shape[0] : 0, vol);
+}
+
+cbct_status cbct_phantom_voxelize_rows(const cbct_ellipsoid *e, int n,
+                                       const cbct_volume_geom *vg, int supersample, int64_t z0,
+                                       int64_t rows, float *vol)
+{
     if (!vol)
         return cbct_error(CBCT_ERR_ARG, "voxelize: output volume is NULL");
     if (supersample < 1 || supersample > VOXELIZE_MAX_SUPERSAMPLE)
@@ -116,6 +123,9 @@ cbct_status cbct_phantom_voxelize(const cbct_ellipsoid *e, int n, const cbct_vol
     st = cbct_phantom_check_volume(vg, "voxelize");
     if (st)
         return st;
+    if (z0 < 0 || rows < 0 || z0 + rows > vg->shape[0])
+        return cbct_error(CBCT_ERR_ARG, "voxelize: rows [%lld, %lld) outside the volume's %lld",
+                          (long long)z0, (long long)(z0 + rows), (long long)vg->shape[0]);
     const int s = supersample;
     const int64_t nz = vg->shape[0], ny = vg->shape[1], nx = vg->shape[2];
     size_t n_samples = (size_t)(nz + ny + nx) * (size_t)s;
@@ -137,8 +147,8 @@ cbct_status cbct_phantom_voxelize(const cbct_ellipsoid *e, int n, const cbct_vol
     const size_t slice_voxels = (size_t)ny * (size_t)nx;
     /* Dynamic: slices through the head cost far more than the empty ends. */
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t iz = 0; iz < nz; iz++) {
-        float *slice = vol + (size_t)iz * slice_voxels;
+    for (int64_t iz = z0; iz < z0 + rows; iz++) {
+        float *slice = vol + (size_t)(iz - z0) * slice_voxels;
         memset(slice, 0, slice_voxels * sizeof(float));
         for (int i = 0; i < n; i++) {
             const ellipsoid_box *b = &boxes[i];

@@ -209,11 +209,21 @@ static float walnut_value(const walnut_model *m, const double q[3])
 
 cbct_status cbct_phantom_walnut(const cbct_volume_geom *vg, uint64_t seed, float *vol)
 {
+    return cbct_phantom_walnut_rows(vg, seed, 0, vg ? vg->shape[0] : 0, vol);
+}
+
+cbct_status cbct_phantom_walnut_rows(const cbct_volume_geom *vg, uint64_t seed, int64_t z0,
+                                     int64_t rows, float *vol)
+{
     if (!vol)
         return cbct_error(CBCT_ERR_ARG, "walnut phantom: output volume is NULL");
     cbct_status st = cbct_phantom_check_volume(vg, "walnut phantom");
     if (st)
         return st;
+    if (z0 < 0 || rows < 0 || z0 + rows > vg->shape[0])
+        return cbct_error(CBCT_ERR_ARG, "walnut phantom: rows [%lld, %lld) outside the "
+                          "volume's %lld", (long long)z0, (long long)(z0 + rows),
+                          (long long)vg->shape[0]);
     walnut_model model;
     walnut_draw(&model, seed);
     const int64_t nz = vg->shape[0], ny = vg->shape[1], nx = vg->shape[2];
@@ -235,8 +245,8 @@ cbct_status cbct_phantom_walnut(const cbct_volume_geom *vg, uint64_t seed, float
 
     const size_t slice_voxels = (size_t)ny * (size_t)nx;
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t iz = 0; iz < nz; iz++) {
-        float *slice = vol + (size_t)iz * slice_voxels;
+    for (int64_t iz = z0; iz < z0 + rows; iz++) {
+        float *slice = vol + (size_t)(iz - z0) * slice_voxels;
         for (int64_t iy = 0; iy < ny; iy++)
             for (int64_t ix = 0; ix < nx; ix++) {
                 double q[3] = {xs[ix], ys[iy], zs[iz]};

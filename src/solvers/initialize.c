@@ -1,4 +1,5 @@
 /* Starting points for the iterative solvers. */
+#include <math.h>
 #include <string.h>
 
 #include "cbct/fdk.h"
@@ -39,8 +40,73 @@ cbct_status cbct_operator_fdk(cbct_operator *op, const float *y, float *x)
     return s;
 }
 
+/* The pseudo-inverse: CGLS on the data, with the choices a CT researcher
+ * makes on noisy sparse-view data (docs/solvers.md, "Which pseudo-inverse"):
+ * where it starts, how it stops (iteration count, normal residual,
+ * discrepancy principle), Tikhonov damping, the clamp x >= 0 at the end. */
+static cbct_status check_opts(const cbct_pinv_opts *o)
+{
+    if (o->max_iterations < 0)
+        return cbct_error(CBCT_ERR_ARG, "pseudo-inverse: max_iterations %d, expected >= 0 "
+                                        "(0 = the CGLS default)", o->max_iterations);
+    if (!(o->damping >= 0.0) || !isfinite(o->damping))
+        return cbct_error(CBCT_ERR_ARG, "pseudo-inverse: damping %g, expected a finite "
+                                        "value >= 0 (relative to ||A^T A||)", o->damping);
+    if (!(o->discrepancy >= 0.0) || !isfinite(o->discrepancy))
+        return cbct_error(CBCT_ERR_ARG, "pseudo-inverse: discrepancy %g, expected a finite "
+                                        "factor >= 0", o->discrepancy);
+    if (o->discrepancy > 0.0 && !(o->photons > 0.0))
+        return cbct_error(CBCT_ERR_ARG, "pseudo-inverse: the discrepancy principle needs the "
+                                        "noise level: photons %g, expected > 0", o->photons);
+    if (o->start != CBCT_INIT_ZEROS && o->start != CBCT_INIT_FDK)
+        return cbct_error(CBCT_ERR_ARG, "pseudo-inverse: start %d, expected zeros or fdk",
+                          (int)o->start);
+    return CBCT_OK;
+}
+
+static cbct_status pseudo_inverse(cbct_operator *op, const float *y,
+                                  const cbct_pinv_opts *pinv, float *x)
+{
+    const cbct_pinv_opts o = pinv ? *pinv : cbct_pinv_defaults();
+    cbct_status s = check_opts(&o);
+    if (s)
+        return s;
+    cbct_solver_opts cg = {.max_iterations = o.max_iterations,
+                           .tolerance = o.tolerance,
+                           .nonnegative = o.nonnegative};
+    if (o.damping > 0.0) {
+        double L = 0.0;
+        s = cbct_operator_norm(op, &o.norm, &L, NULL);
+        if (s)
+            return s;
+        cg.damping = o.damping * L;
+    }
+    if (o.discrepancy > 0.0) {
+        double delta = 0.0;
+        s = cbct_noise_norm_poisson(op, y, o.photons, &delta);
+        if (s)
+            return s;
+        cg.discrepancy = o.discrepancy * delta;
+        cbct_log(CBCT_LOG_INFO, "pseudo-inverse: stop at ||y - A x|| <= %g x %g", o.discrepancy,
+                 delta);
+    }
+    if (o.start == CBCT_INIT_FDK)
+        s = cbct_operator_fdk(op, y, x);
+    else
+        memset(x, 0, (size_t)cbct_operator_volume_numel(op) * sizeof(float));
+    if (s)
+        return s;
+    return cbct_solve_cgls(op, y, &cg, x);
+}
+
 cbct_status cbct_solver_initialize(cbct_operator *op, const float *y, cbct_init method,
                                    float *x)
+{
+    return cbct_solver_initialize_opts(op, y, method, NULL, x);
+}
+
+cbct_status cbct_solver_initialize_opts(cbct_operator *op, const float *y, cbct_init method,
+                                        const cbct_pinv_opts *pinv, float *x)
 {
     if (!op || !y || !x)
         return cbct_error(CBCT_ERR_ARG, "cbct_solver_initialize: NULL argument");
@@ -53,11 +119,8 @@ cbct_status cbct_solver_initialize(cbct_operator *op, const float *y, cbct_init 
         return cbct_operator_adjoint(op, y, x);
     case CBCT_INIT_FDK:
         return cbct_operator_fdk(op, y, x);
-    case CBCT_INIT_PSEUDO_INVERSE: {
-        memset(x, 0, (size_t)n * sizeof(float));
-        cbct_solver_opts opts = {.nonnegative = 1};
-        return cbct_solve_cgls(op, y, &opts, x);
-    }
+    case CBCT_INIT_PSEUDO_INVERSE:
+        return pseudo_inverse(op, y, pinv, x);
     }
     return cbct_error(CBCT_ERR_ARG, "unknown initialisation method %d", (int)method);
 }

@@ -131,6 +131,8 @@ static int first_line(const char *command, char *out, size_t cap)
 /* Waits for the records of the submitted points, or their jobs' end. */
 static void wait_for(const bench_plan *p, const int *job, int n_points)
 {
+    if (n_points <= 0)
+        return;
     int left = 0;
     for (int i = 0; i < n_points; i++)
         left += job[i] > 0;

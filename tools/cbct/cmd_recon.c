@@ -382,7 +382,7 @@ static int run_recon(cli_context *ctx, const cli_args *argsp, const char **sets,
     int n_files = 0;
     recon_remove_stale_temporaries(dir);
     r.dir = dir;
-    cbct_status s = recon_dataset_build(&c, &d);
+    cbct_status s = recon_dataset_build(&c, comm, &d);
     if (s == CBCT_OK && !ctx->quiet)
         fprintf(stderr, "recon: %s, %lld views of %lld x %lld pixels, volume %lld x %lld x %lld "
                         "(%.2f s)\n",

@@ -17,7 +17,7 @@ typedef struct recon_dataset {
 /* Builds the dataset a config describes: a phantom or a volume file in a
  * circular scan fitted to it, projected, with Poisson noise when asked;
  * or measured projections with their geometry (shapes checked). */
-cbct_status recon_dataset_build(const cbct_recon_config *c, recon_dataset *d);
+cbct_status recon_dataset_build(const cbct_recon_config *c, cbct_comm *comm, recon_dataset *d);
 void recon_dataset_destroy(recon_dataset *d);
 
 #define RECON_MAX_SETS 32

@@ -170,10 +170,98 @@ static cbct_status load_walnut(const cbct_recon_config *c, recon_dataset *d)
     return CBCT_OK;
 }
 
-cbct_status recon_dataset_build(const cbct_recon_config *c, recon_dataset *d)
+/* ---- A volume split over ranks: each rank makes only its rows ---------------- */
+
+/* The scan geometry and the phantom's or file's voxel grid, before any
+ * voxel is made. */
+static cbct_status slab_geometry(const cbct_recon_config *c, cbct_volume_header *h,
+                                 cbct_geometry *g)
+{
+    if (c->source == CBCT_SOURCE_VOLUME) {
+        cbct_status s = cbct_volume_read_header(c->volume_path, h);
+        return s ? s : fit_geometry(c, h->shape, h->spacing, g);
+    }
+    int64_t largest = c->shape[0];
+    for (int i = 1; i < 3; i++)
+        largest = c->shape[i] > largest ? c->shape[i] : largest;
+    double voxel = SCENE_EXTENT_MM / (double)largest;
+    double voxel_mm[3] = {voxel, voxel, voxel};
+    return fit_geometry(c, c->shape, voxel_mm, g);
+}
+
+/* Rows [z0, z0 + nz) of the ground truth: the same values as make_truth. */
+static cbct_status slab_truth(const cbct_recon_config *c, const cbct_volume_header *h,
+                              const cbct_volume_geom *vg, int64_t z0, int64_t nz, float *rows)
+{
+    if (c->source == CBCT_SOURCE_VOLUME) {
+        cbct_status s = cbct_volume_read_slices(c->volume_path, h, z0, nz, rows);
+        int64_t n = nz * vg->shape[1] * vg->shape[2];
+        for (int64_t i = 0; !s && i < n; i++)
+            rows[i] = (float)(rows[i] * c->value_scale);
+        return s;
+    }
+    if (c->phantom == CBCT_PHANTOM_WALNUT)
+        return cbct_phantom_walnut_rows(vg, c->seed, z0, nz, rows);
+    cbct_ellipsoid e[MAX_ELLIPSOIDS];
+    int n = 0;
+    cbct_status s = cbct_phantom_shepp_logan(SHEPP_LOGAN_RADIUS_FRACTION * SCENE_EXTENT_MM,
+                                             SHEPP_LOGAN_VALUE_PER_MM, e, MAX_ELLIPSOIDS, &n);
+    return s ? s : cbct_phantom_voxelize_rows(e, n, vg, PHANTOM_SUPERSAMPLE, z0, nz, rows);
+}
+
+/* With distribute_volume on several ranks, a phantom or a volume file is
+ * made slab by slab: rank r voxelises (or reads) its rows only and
+ * projects them; the partial projections are summed over ranks, then the
+ * noise is drawn on the whole stack (the same seed everywhere). The
+ * dataset's peak is then one slab and the projections per rank. */
+static cbct_status build_split(const cbct_recon_config *c, cbct_comm *comm, recon_dataset *d)
+{
+    cbct_volume_header h;
+    memset(&h, 0, sizeof h);
+    cbct_status s = slab_geometry(c, &h, &d->geom);
+    cbct_operator_opts oo;
+    if (!s)
+        s = recon_dist_operator_opts(c, &d->geom, comm, &oo);
+    int64_t z0 = oo.slab_z0, nz = oo.slab_nz;
+    const int64_t *shape = d->geom.vol.shape;
+    if (!s)
+        s = cbct_array_create(&d->truth, nz, shape[1], shape[2], "ground truth, this rank's rows");
+    for (int i = 0; !s && i < 3; i++)
+        d->truth.spacing[i] = d->geom.vol.voxel_size[i];
+    if (!s)
+        s = slab_truth(c, &h, &d->geom.vol, z0, nz, d->truth.data);
+    if (!s)
+        s = cbct_array_create(&d->proj, d->geom.n_views, d->geom.det_rows, d->geom.det_cols,
+                              "projections");
+    cbct_projector *p = NULL;
+    cbct_projector_opts popts = {.kernel = CBCT_KERNEL_FAST};
+    if (!s)
+        s = cbct_projector_create(&d->geom, &popts, &p);
+    cbct_block b = cbct_block_all(&d->geom);
+    b.z0 = z0;
+    b.nz = nz;
+    if (!s)
+        s = cbct_project_block(p, b, d->truth.data, d->proj.data, 0);
+    cbct_projector_destroy(p);
+    /* A collective: a failure above reaches the other ranks here. */
+    s = cbct_comm_finish(comm, s);
+    if (!s)
+        s = cbct_comm_sum_f32(comm, d->proj.data, cbct_array_numel(&d->proj));
+    if (!s && c->photons > 0)
+        add_noise(&d->proj, c->photons, c->noise_seed);
+    return s;
+}
+
+cbct_status recon_dataset_build(const cbct_recon_config *c, cbct_comm *comm, recon_dataset *d)
 {
     memset(d, 0, sizeof *d);
     double t0 = cbct_seconds();
+    if (c->distribute_volume && cbct_comm_size(comm) > 1 &&
+        (c->source == CBCT_SOURCE_PHANTOM || c->source == CBCT_SOURCE_VOLUME)) {
+        cbct_status s = build_split(c, comm, d);
+        d->seconds = cbct_seconds() - t0;
+        return s;
+    }
     if (c->source == CBCT_SOURCE_PROJECTIONS ||
         (c->source == CBCT_SOURCE_WALNUT && c->use_dataset_sinogram)) {
         cbct_status s = c->source == CBCT_SOURCE_WALNUT ? load_walnut(c, d) : load_measured(c, d);

@@ -37,7 +37,7 @@ cbct_status recon_dist_operator_opts(const cbct_recon_config *c, const cbct_geom
 /* Keeps rows [z0, z0 + nz) of a volume. */
 static cbct_status keep_rows(cbct_array *a, int64_t z0, int64_t nz, const char *what)
 {
-    if (!a->data || (z0 == 0 && nz == a->shape[0]))
+    if (!a->data || nz == a->shape[0]) /* whole with one slab, or made as rows */
         return CBCT_OK;
     cbct_array part = {0};
     cbct_status s = cbct_array_create(&part, nz, a->shape[1], a->shape[2], what);
