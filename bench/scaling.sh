@@ -3,7 +3,10 @@
 # (issue 6): ranks x OpenMP threads = CORES (2), the same problem each time.
 #   bench/scaling.sh [CBCT] [OUT]       (defaults: build/cbct, out/scaling)
 # Environment: SIZE (volume edge, voxels; 128), ITERS (PnP iterations; 3),
-# REPEAT (rounds; 2), CORES (2), MODES ("physics volume").
+# REPEAT (rounds; 2), CORES (2), MODES ("physics volume"), PATCH and
+# OVERLAP (z,y,x; default the reference's 8,256,256 and 2,16,16 scaled to
+# SIZE in y and x: SIZE/2 and SIZE/32, so that a z row holds 2 x 2 patches
+# as at 501^3).
 # Modes: physics = distribute_physics + distribute_denoiser (the reference's
 # placement), volume = distribute_volume (z-slabs). A round runs, for each
 # mode, 1 rank and 2 ranks one after the other (ratios side by side on a
@@ -21,15 +24,23 @@ ITERS=${ITERS:-3}
 REPEAT=${REPEAT:-2}
 CORES=${CORES:-2}
 MODES=${MODES:-physics volume}
+PATCH=${PATCH:-8,$((SIZE / 2)),$((SIZE / 2))}
+OVERLAP=${OVERLAP:-2,$((SIZE / 32)),$((SIZE / 32))}
 [ -x "$CBCT" ] || { echo "scaling.sh: no cbct binary at $CBCT" >&2; exit 2; }
 command -v mpirun >/dev/null || { echo "scaling.sh: mpirun not found (openmpi-bin)" >&2; exit 2; }
 [ "$ITERS" -ge 2 ] || { echo "scaling.sh: ITERS must be >= 2 (bytes per iteration)" >&2; exit 2; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Threads that wait at an OpenMP barrier sleep instead of spinning: on a
+# machine shared with other jobs a spinning thread holds a core that the
+# thread it waits for needs (measured under a load of 9 on 2 cores: PnP
+# denoiser 13.4 s per iteration with active waiting, 2.2 s passive).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 mkdir -p "$OUT"
 
-# The reference experiment's PnP (configs/tomography_3d.yml) at SIZE^3:
-# patches of 8 x 256 x 256 (one per z row below 256) with 2, 16, 16 of
-# overlap, 4 per call. FDK start: the bench times PnP iterations, not CGLS.
+# The reference experiment's PnP (configs/tomography_3d.yml) at SIZE^3,
+# 4 patches per call. FDK start: the bench times PnP iterations, not CGLS.
+# (The reference's 8 x 256 x 256 patches on a volume under 256 wide would
+# denoise mirrored windows of 12 x 288 x 288, mostly outside the volume.)
 cat >"$OUT/scaling.yml" <<YML
 dataset:
   tomography_3d: {phantom: walnut, shape: [$SIZE, $SIZE, $SIZE], num_projections: 50,
@@ -37,8 +48,8 @@ dataset:
 solver:
   PnP: {model: $ROOT/models/drunet3d_small.safetensors, init_method: fdk,
         max_iterations: $ITERS, mode: normalized, denoiser_sigma: 0.03,
-        denoiser_lambda_relaxation: 0.1, clip: [0, 1], patch_size: [8, 256, 256],
-        overlap: [2, 16, 16], max_batch_size: 4, tolerance: -1}
+        denoiser_lambda_relaxation: 0.1, clip: [0, 1], patch_size: [$PATCH],
+        overlap: [$OVERLAP], max_batch_size: 4, tolerance: -1}
 YML
 
 mode_sets() {
@@ -63,7 +74,7 @@ run() {
     # shellcheck disable=SC2207
     cmd+=($(mode_sets "$mode"))
     if [ "$ranks" -gt 1 ]; then
-        cmd=(mpirun -np "$ranks" --oversubscribe --bind-to none -x "OMP_NUM_THREADS=$threads"
+        cmd=(mpirun -np "$ranks" --oversubscribe --bind-to none -x "OMP_NUM_THREADS=$threads" -x OMP_WAIT_POLICY
              "${cmd[@]}")
     fi
     echo "  $name: ${cmd[*]}" >&2
@@ -81,9 +92,10 @@ for round in $(seq 1 "$REPEAT"); do
     done
 done
 
-python3 - "$OUT" "$SIZE" "$ITERS" "$REPEAT" "$CORES" "$MODES" <<'PY'
-import json, statistics, sys
+python3 - "$OUT" "$SIZE" "$ITERS" "$REPEAT" "$CORES" "$MODES" "$PATCH" "$OVERLAP" <<'PY'
+import json, os, statistics, sys
 out, size, iters, repeat, cores, modes = sys.argv[1], *map(int, sys.argv[2:6]), sys.argv[6].split()
+patch, overlap = ([int(v) for v in a.split(",")] for a in sys.argv[7:9])
 MIB = 2.0**20
 
 def load(name):
@@ -99,10 +111,12 @@ def per_iteration(rec):
     keys = ("seconds_gradient", "seconds_denoiser", "seconds_communication", "seconds_total")
     return {k: statistics.median(i[k] for i in its) for k in keys}
 
-summary = {"size": size, "iterations": iters, "repeat": repeat, "cores": cores,
-           "views": 50, "num_operators": 2, "modes": {}}
-print(f"\nPnP on a {size}^3 walnut, 50 views, {iters} iterations (median of iterations 2..{iters}),"
-      f" {cores} cores: ranks x threads = {cores}")
+summary = {"omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "size": size, "iterations": iters, "repeat": repeat, "cores": cores,
+           "views": 50, "num_operators": 2, "patch": patch, "overlap": overlap, "max_batch": 4,
+           "modes": {}}
+print(f"\nPnP on a {size}^3 walnut, 50 views, patch {patch}, overlap {overlap}, batch 4,"
+      f" {iters} iterations (median of iterations 2..{iters}), {cores} cores: ranks x threads = {cores},"
+      f" OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
 hdr = (f"{'mode':8} {'P':>2} {'round':>5} {'grad s':>7} {'den s':>7} {'comm s':>7} {'total s':>8}"
        f" {'comm %':>6} {'MiB sent/it/rank':>16} {'tracked MiB/rank':>17} {'RSS MiB/rank':>14}"
        f" {'load':>11}")
@@ -127,11 +141,11 @@ for mode in modes:
                        seconds_dataset=rec["totals"]["seconds_dataset"])
             runs.append(row)
             share = 100.0 * t["seconds_communication"] / t["seconds_total"]
-            def fmt(v, scale=MIB):
-                return "/".join(f"{x / scale:.0f}" for x in v)
+            def fmt(v, digits=0):
+                return "/".join(f"{x / MIB:.{digits}f}" for x in v)
             print(f"{mode:8} {p:>2} {r:>5} {t['seconds_gradient']:7.2f} {t['seconds_denoiser']:7.2f}"
                   f" {t['seconds_communication']:7.2f} {t['seconds_total']:8.2f} {share:6.1f}"
-                  f" {fmt(sent):>16} {fmt(row['mem_peak_bytes']):>17} {fmt(row['rss_peak_bytes']):>14}"
+                  f" {fmt(sent, 1):>16} {fmt(row['mem_peak_bytes']):>17} {fmt(row['rss_peak_bytes']):>14}"
                   f" {row['load'][0]:5.2f}-{row['load'][1]:<5.2f}")
     speedups = []
     for r in range(1, repeat + 1):

@@ -92,7 +92,11 @@ static inline const char *check_tmpdir(void)
 /* path = tmpdir/name */
 static inline const char *check_tmpfile(const char *name, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s", check_tmpdir(), name);
+    int n = snprintf(buf, len, "%s/%s", check_tmpdir(), name);
+    if (n < 0 || (size_t)n >= len) {
+        fprintf(stderr, "check_tmpfile: path of '%s' longer than %zu bytes\n", name, len);
+        exit(1);
+    }
     return buf;
 }
 

@@ -238,6 +238,8 @@ int main(void)
     cbct_operator_destroy(p.ref);
     cbct_geometry_destroy(&p.g);
     cbct_comm_destroy(comm);
+    CHECK_MSG(cbct_mem_current() == 0, "rank %d: %zu tracked bytes not freed", rank_,
+              cbct_mem_current());
     char name[64];
     snprintf(name, sizeof name, "dist_ranks (rank %d of %d)", rank_, size_);
     return check_summary(name);

@@ -3,26 +3,30 @@
 same input sizes, same thread count, in one run.
 
 Builds a DRUNet in PyTorch (scripts/drunet_reference.py, the parameter names
-cbct loads) with seeded random weights, or loads --model, writes the weights
-as safetensors, then for each batch size times:
+cbct loads) with seeded random weights, or loads --model (a safetensors file
+such as the shipped models/drunet3d_small.safetensors; channels and nb from
+its metadata), then for each patch and batch size times:
   - PyTorch (torch.no_grad, float32), each batch in a fresh process, with
     the growth of the resident memory's peak during the forward pass over
     the resident size before it (activations and temporaries; the weights
     are loaded before; the peak is reset through /proc/self/clear_refs);
-  - cbct (bench/bench_drunet --model FILE --model-only): seconds, tracked
-    peak bytes (activations and kernel scratch; the weights excluded).
+  - cbct (bench/bench_drunet --model FILE --model-only [--large]): seconds,
+    tracked peak bytes (activations and kernel scratch; the weights
+    excluded).
 Prints JSON with the ratios (speed-up = torch seconds / cbct seconds,
-memory = cbct peak / torch peak).
+memory = cbct peak / torch peak) and the load average before and after.
 
-Usage (Debian's python3-torch; scripts/install-python-tools.sh):
+Usage (Debian's python3-torch; scripts/install-python-tools.sh, or the
+environment of scripts/install-peers.sh):
   /usr/bin/python3 bench/peers/drunet_vs_torch.py --bench build/bench/bench_drunet \
-      [--channels 64,128,256,512] [--nb 4] [--patch 8,128,128] [--batches 1,2,4] \
-      [--threads 2]
+      [--model models/drunet3d_small.safetensors | --channels 64,128,256,512 --nb 4] \
+      [--patch 8,128,128 [--patch 8,256,256]] [--batches 1,2,4] [--threads 2]
 """
 import argparse
 import gc
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -48,6 +52,31 @@ def reset_peak_rss():
         f.write("5")
 
 
+def read_safetensors(path):
+    """{name: float32 torch tensor} and the metadata of a safetensors file."""
+    import numpy as np
+    import torch
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    meta = header.pop("__metadata__", {})
+    tensors = {}
+    for name, h in header.items():
+        begin, end = h["data_offsets"]
+        raw = data[begin:end]
+        if h["dtype"] == "F32":
+            t = torch.from_numpy(np.frombuffer(raw, dtype="<f4").copy())
+        elif h["dtype"] in ("F16", "BF16"):
+            bits = torch.from_numpy(np.frombuffer(raw, dtype="<i2").copy())
+            t = bits.view(torch.float16 if h["dtype"] == "F16" else torch.bfloat16).float()
+        else:
+            raise ValueError("%s: %s has dtype %s; expected F32, F16 or BF16"
+                             % (path, name, h["dtype"]))
+        tensors[name] = t.reshape(h["shape"])
+    return tensors, meta
+
+
 def torch_worker(args):
     """Runs in a fresh process: one forward pass, prints JSON."""
     import torch
@@ -70,14 +99,20 @@ def torch_worker(args):
                       "rss_peak_bytes": peak}))
 
 
+def parse_patch(text):
+    return [int(v) for v in text.split(",")]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bench", required=True, help="path of cbct's bench_drunet")
+    parser.add_argument("--model", help="safetensors weights (default: random weights)")
     parser.add_argument("--channels", default="64,128,256,512")
     parser.add_argument("--nb", type=int, default=4)
-    parser.add_argument("--patch", default="8,128,128", choices=["8,128,128", "8,256,256"],
-                        help="the patch sizes bench_drunet times")
+    parser.add_argument("--patch", action="append", choices=["8,128,128", "8,256,256"],
+                        help="the patch sizes bench_drunet times (repeat for both; "
+                             "default 8,128,128)")
     parser.add_argument("--batches", default="1,2,4")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
@@ -85,48 +120,73 @@ def main():
     parser.add_argument("--state", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker_batch:
+        args.patch = args.patch[0]
         return torch_worker(args)
+    patches = args.patch or ["8,128,128"]
 
     import torch
     import drunet_reference as ref
-    nc = [int(c) for c in args.channels.split(",")]
-    generator = torch.Generator().manual_seed(args.seed)
-    net = ref.build((3, 1, 1, nc, args.nb), generator)
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as folder:
-        weights = os.path.join(folder, "net.safetensors")
         state = os.path.join(folder, "net.pt")
-        ref.write_safetensors(weights, {k: v for k, v in net.state_dict().items()})
-        torch.save(net.state_dict(), state)
+        if args.model:
+            tensors, meta = read_safetensors(args.model)
+            args.channels = meta.get("channels", args.channels)
+            args.nb = int(meta.get("nb", args.nb))
+            weights = os.path.abspath(args.model)
+            torch.save(tensors, state)
+        else:
+            generator = torch.Generator().manual_seed(args.seed)
+            nc = [int(c) for c in args.channels.split(",")]
+            net = ref.build((3, 1, 1, nc, args.nb), generator)
+            weights = os.path.join(folder, "net.safetensors")
+            ref.write_safetensors(weights, {k: v for k, v in net.state_dict().items()})
+            torch.save(net.state_dict(), state)
+        nc = [int(c) for c in args.channels.split(",")]
         batches = [int(b) for b in args.batches.split(",")]
         torch_runs = {}
-        for batch in batches:
-            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--bench", args.bench,
-                                  "--channels", args.channels, "--nb", str(args.nb),
-                                  "--patch", args.patch, "--threads", str(args.threads),
-                                  "--worker-batch", str(batch), "--state", state],
-                                 check=True, capture_output=True, text=True)
-            torch_runs[batch] = json.loads(out.stdout.strip().splitlines()[-1])
+        for patch in patches:
+            for batch in batches:
+                out = subprocess.run([sys.executable, os.path.abspath(__file__),
+                                      "--bench", args.bench, "--channels", args.channels,
+                                      "--nb", str(args.nb), "--patch", patch,
+                                      "--threads", str(args.threads),
+                                      "--worker-batch", str(batch), "--state", state],
+                                     check=True, capture_output=True, text=True)
+                torch_runs[(patch, batch)] = json.loads(out.stdout.strip().splitlines()[-1])
+                print("torch %s batch %d: %.2f s" % (patch, batch,
+                                                      torch_runs[(patch, batch)]["seconds"]),
+                      file=sys.stderr)
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-        large = ["--large"] if args.patch == "8,256,256" else []
+        large = ["--large"] if "8,256,256" in patches else []
         out = subprocess.run([args.bench, "--model", weights, "--model-only", "--no-reference",
                               "--threads", str(args.threads)] + large,
                              check=True, capture_output=True, text=True, env=env)
-        ours = {r["batch"]: r for r in json.loads(out.stdout)["networks"]
-                if r["patch"] == [int(v) for v in args.patch.split(",")]}
+        bench = json.loads(out.stdout)
+        ours = {(",".join(str(v) for v in r["patch"]), r["batch"]): r for r in bench["networks"]}
     rows = []
-    for batch in batches:
-        t, o = torch_runs[batch], ours.get(batch)
-        if o is None:
-            continue
-        rows.append({"batch": batch, "torch_seconds": round(t["seconds"], 3),
-                     "cbct_seconds": o["seconds"], "speedup": round(t["seconds"] / o["seconds"], 2),
-                     "torch_peak_growth_bytes": t["peak_growth_bytes"],
-                     "cbct_tracked_peak_bytes": o["tracked_peak_bytes"],
-                     "memory_ratio": round(o["tracked_peak_bytes"] /
-                                           max(t["peak_growth_bytes"], 1), 2)})
-    print(json.dumps({"network": {"channels": nc, "nb": args.nb}, "patch": args.patch,
-                      "threads": args.threads, "torch": torch.__version__, "runs": rows},
-                     indent=2))
+    for patch in patches:
+        for batch in batches:
+            t, o = torch_runs[(patch, batch)], ours.get((patch, batch))
+            if o is None:
+                continue
+            rows.append({"patch": parse_patch(patch), "batch": batch,
+                         "torch_seconds": round(t["seconds"], 3),
+                         "cbct_seconds": o["seconds"],
+                         "speedup": round(t["seconds"] / o["seconds"], 2),
+                         "cbct_gflops": o["gflops"],
+                         "cbct_fraction_of_sgemm": o["fraction_of_sgemm"],
+                         "torch_peak_growth_bytes": t["peak_growth_bytes"],
+                         "cbct_tracked_peak_bytes": o["tracked_peak_bytes"],
+                         "memory_ratio": round(o["tracked_peak_bytes"] /
+                                               max(t["peak_growth_bytes"], 1), 2)})
+    print(json.dumps({"network": {"channels": nc, "nb": args.nb,
+                                  "weights": args.model or "random (seed %d)" % args.seed},
+                      "threads": args.threads, "torch": torch.__version__,
+                      "sgemm_gflops": bench["sgemm_gflops"],
+                      "load_average_before": [round(x, 2) for x in load_before],
+                      "load_average_after": [round(x, 2) for x in os.getloadavg()],
+                      "runs": rows}, indent=2))
 
 
 if __name__ == "__main__":

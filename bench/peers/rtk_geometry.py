@@ -131,8 +131,7 @@ def cbct_pixel(geom, view, p):
 
 
 def rtk_matrix(g, view):
-    m = g.GetMatrices()[view]
-    return np.array([[m(i, j) for j in range(4)] for i in range(3)])
+    return np.asarray(itk.array_from_matrix(g.GetMatrix(view)), dtype=np.float64)
 
 
 def check_geometry(geom, g, n_points=20, seed=0):

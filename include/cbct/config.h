@@ -66,6 +66,9 @@ typedef struct cbct_recon_config {
     cbct_tiling tiling;      /* patch_size, overlap, max_batch_size */
     int clip;                /* clip: [lo, hi] given: clamp x after each iteration */
     double clip_range[2];    /* 1/mm */
+    /* pseudo_inverse_*: how init_method pseudo_inverse is computed
+     * (cbct_pinv_defaults() unless given; photons from dataset noise) */
+    cbct_pinv_opts pinv;
 
     /* distribution over MPI ranks (solver block, as the reference grid) */
     int distribute_physics;  /* view blocks round-robin to ranks */

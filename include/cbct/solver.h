@@ -281,7 +281,9 @@ typedef struct cbct_pinv_opts {
     double damping;
     cbct_init start;     /* CBCT_INIT_ZEROS (default) or CBCT_INIT_FDK */
     /* Discrepancy principle: stop when ||y - A x_k|| <= discrepancy * delta,
-     * delta = cbct_noise_norm_poisson(photons) (needs photons > 0). 0 = off. */
+     * delta = cbct_noise_norm_poisson(photons) (needs photons > 0; INFINITY
+     * for noise-free data, where delta = 0 and CGLS runs to max_iterations
+     * or tolerance). 0 = off. */
     double discrepancy;
     double photons;      /* incident photons per pixel of the noise model */
     cbct_norm_opts norm; /* for L when damping > 0 */
@@ -297,7 +299,7 @@ cbct_status cbct_solver_initialize_opts(cbct_operator *op, const float *y, cbct_
 /* The expected norm of the noise of line integrals y = -log(counts / N)
  * with Poisson counts at N = `photons` incident photons per pixel:
  * var(y_i) ~= exp(y_i) / N (delta method), so delta = sqrt(sum_i exp(y_i)
- * / N), summed over all views and ranks. */
+ * / N), summed over all views and ranks. photons = INFINITY gives 0. */
 cbct_status cbct_noise_norm_poisson(cbct_operator *op, const float *y, double photons,
                                     double *delta);
 

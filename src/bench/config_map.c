@@ -1,6 +1,7 @@
 /* Maps the dataset and solver blocks of a run config onto
  * cbct_recon_config: the keys each block allows, and the checks that need
  * several keys (one data source, files that exist, shapes that agree). */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +15,11 @@
 
 static const char *const solver_names[] = {"PnP", "CGLS", "SIRT", "FDK", NULL};
 static const char *const init_names[] = {"zeros", "adjoint", "fdk", "pseudo_inverse", NULL};
+/* The pseudo-inverse's options (docs/config.md), for every solver that
+ * takes an init_method. */
+#define PINV_KEYS                                                                          \
+    "pseudo_inverse_iterations", "pseudo_inverse_nonnegative", "pseudo_inverse_damping",  \
+        "pseudo_inverse_start", "pseudo_inverse_discrepancy"
 
 const char *cbct_solver_kind_name(cbct_solver_kind k)
 {
@@ -179,14 +185,48 @@ static cbct_status map_distribution(cfg_doc *d, yaml_node_t *p, const char *path
     return s;
 }
 
+/* pseudo_inverse_*; the discrepancy principle needs the noise level, known
+ * only for simulated noise (dataset noise.photons, mapped before). */
+static cbct_status map_pseudo_inverse(cfg_doc *d, yaml_node_t *p, const char *path,
+                                      cbct_recon_config *c)
+{
+    static const char *const starts[] = {"zeros", "fdk", NULL};
+    int64_t iterations = c->pinv.max_iterations;
+    int start = c->pinv.start == CBCT_INIT_FDK;
+    cbct_status s = cfg_int(d, p, path, "pseudo_inverse_iterations", 1, 1000000, &iterations);
+    if (s == CBCT_OK)
+        s = cfg_bool(d, p, path, "pseudo_inverse_nonnegative", &c->pinv.nonnegative);
+    if (s == CBCT_OK) /* relative to ||A^T A||: beyond 1 the data hardly count */
+        s = cfg_double(d, p, path, "pseudo_inverse_damping", 0, 1, 0, &c->pinv.damping);
+    if (s == CBCT_OK)
+        s = cfg_choice(d, p, path, "pseudo_inverse_start", starts, &start);
+    if (s == CBCT_OK) /* a factor tau of the noise norm; usual values 1 to 1.5 */
+        s = cfg_double(d, p, path, "pseudo_inverse_discrepancy", 0, 100, 0,
+                       &c->pinv.discrepancy);
+    int simulated = c->source == CBCT_SOURCE_PHANTOM || c->source == CBCT_SOURCE_VOLUME;
+    if (s == CBCT_OK && c->pinv.discrepancy > 0 && !simulated && !(c->photons > 0)) {
+        char key[96];
+        snprintf(key, sizeof key, "%s.pseudo_inverse_discrepancy", path);
+        s = cfg_fail(d, cfg_get(d, p, "pseudo_inverse_discrepancy"), key,
+                     "the discrepancy principle needs the noise level, known only for "
+                     "simulated data (" DS ".noise.photons); with measured projections use "
+                     "pseudo_inverse_iterations or pseudo_inverse_damping");
+    }
+    c->pinv.max_iterations = (int)iterations;
+    c->pinv.start = start ? CBCT_INIT_FDK : CBCT_INIT_ZEROS;
+    /* simulated without noise: infinitely many photons, a zero discrepancy */
+    c->pinv.photons = c->photons > 0 ? c->photons : INFINITY;
+    return s;
+}
+
 cbct_status cfg_map_solver(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c)
 {
     static const char *const pnp_keys[] = {
         "denoiser", "model", "init_method", "max_iterations", "tolerance", "denoiser_sigma",
         "denoiser_lambda_relaxation", "patch_size", "overlap", "max_batch_size", "mode", "clip",
-        DIST_KEYS, NULL};
+        DIST_KEYS, PINV_KEYS, NULL};
     static const char *const iter_keys[] = {"init_method", "max_iterations", "tolerance",
-                                            DIST_KEYS, NULL};
+                                            DIST_KEYS, PINV_KEYS, NULL};
     static const char *const fdk_keys[] = {DIST_KEYS, NULL};
     static const char *const denoisers[] = {"drunet", NULL};
     static const char *const modes[] = {"reference", "normalized", NULL};
@@ -215,6 +255,7 @@ cbct_status cfg_map_solver(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c)
         c->max_iterations = 100;
     if (c->solver != CBCT_SOLVER_PNP)
         c->init_method = CBCT_INIT_ZEROS;
+    c->pinv = cbct_pinv_defaults();
     if (!p)
         return c->solver == CBCT_SOLVER_PNP
                    ? cfg_fail(d, body, path, "PnP needs a block with its model")
@@ -258,6 +299,8 @@ cbct_status cfg_map_solver(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c)
         snprintf(key, sizeof key, "%s.clip", path);
         s = cfg_fail(d, cfg_get(d, p, "clip"), key, "expected [lo, hi] with lo < hi");
     }
+    if (s == CBCT_OK)
+        s = map_pseudo_inverse(d, p, path, c);
     if (s != CBCT_OK)
         return s;
     c->init_method = (cbct_init)init;

@@ -23,9 +23,13 @@ cbct_status cbct_noise_norm_poisson(cbct_operator *op, const float *y, double ph
 {
     if (!op || !y || !delta)
         return cbct_error(CBCT_ERR_ARG, "cbct_noise_norm_poisson: NULL argument");
-    if (!(photons > 0.0) || !isfinite(photons))
+    if (!(photons > 0.0))
         return cbct_error(CBCT_ERR_ARG, "cbct_noise_norm_poisson: photons %g, expected a "
-                                        "finite count > 0", photons);
+                                        "count > 0 (INFINITY: no noise)", photons);
+    if (isinf(photons)) { /* noise-free data: the discrepancy is zero */
+        *delta = 0.0;
+        return CBCT_OK;
+    }
     int64_t np = cbct_operator_proj_numel(op);
     double sum = 0.0;
     /* one pass in order (cheap next to a projection): the same bits for

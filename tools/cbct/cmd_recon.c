@@ -94,9 +94,9 @@ static cbct_status initialize(const cbct_recon_config *c, recon_dataset *d, cbct
         return s;
     }
     double t0 = cbct_seconds();
-    cbct_status s = cbct_solver_initialize(
+    cbct_status s = cbct_solver_initialize_opts(
         op, d->proj.data, c->solver == CBCT_SOLVER_FDK ? CBCT_INIT_FDK : c->init_method,
-        x->data);
+        &c->pinv, x->data);
     r->seconds_init = cbct_seconds() - t0;
     return s;
 }
