@@ -108,11 +108,15 @@ grid 4 2 1 >"$GRID"
 R=$T/interrupted
 # interrupt SIGNAL: starts the bench, sends SIGNAL once the first run has
 # its record, waits for the bench to end; its exit status in $T/rc.
+# Longer runs here (32^3, 10 iterations), and the signal is sent once the
+# second run has begun iterating, so that it reaches that run mid-way.
+LONGER=(--set dataset.tomography_3d.shape=[32,32,32] --set solver.PnP.max_iterations=10)
 interrupt() {
-    "$TOOL" bench "$GRID" -o "$R" >"$T/out" 2>"$T/err" &
+    "$TOOL" bench "$GRID" -o "$R" "${LONGER[@]}" >"$T/out" 2>"$T/err" &
     local pid=$! i
     for i in $(seq 1 600); do
-        grep -qs '"bench"' "$R/max_batch_size-4/record.json" && break
+        grep -qs '"bench"' "$R/max_batch_size-4/record.json" &&
+            grep -qs 'iteration' "$R/max_batch_size-2/log.txt" && break
         sleep 0.1
     done
     kill -"$1" "$pid"
@@ -127,7 +131,7 @@ check "SIGINT: second run has no finished record" test ! -e "$R/max_batch_size-2
 expect_json "SIGINT: index lists the missing" "$R/index.json" "j['missing']" \
     "['max_batch_size-2', 'max_batch_size-1']"
 first=$(md5sum "$R/max_batch_size-4/record.json")
-run "after SIGINT" bench "$GRID" -o "$R"
+run "after SIGINT" bench "$GRID" -o "$R" "${LONGER[@]}"
 check "after SIGINT: first skipped" grep -q '^\[1/3\] max_batch_size-4: finished before (ok), skipped' "$T/out"
 check "after SIGINT: two runs" test "$(grep -c ': ok in' "$T/out")" -eq 2
 check "after SIGINT: first untouched" test "$first" = "$(md5sum "$R/max_batch_size-4/record.json")"
@@ -136,7 +140,12 @@ expect_json "after SIGINT: all done" "$R/index.json" "len(j['runs']), j['missing
 rm -rf "$R"
 interrupt KILL
 check "SIGKILL: killed" test "$(cat "$T/rc")" -eq 137
-sleep 0.5 # the run in progress dies with the bench (PR_SET_PDEATHSIG)
+# The run in progress dies with the bench (PR_SET_PDEATHSIG; its ranks when
+# mpirun dies, the same way): give them a few seconds.
+for _ in $(seq 1 50); do
+    [ -z "$(pgrep -f "recon $GRID --point 1" || true)" ] && break
+    sleep 0.2
+done
 check "SIGKILL: no run left behind" test -z "$(pgrep -f "recon $GRID --point 1" || true)"
 check "SIGKILL: second run unfinished" test ! -e "$R/max_batch_size-2/record.json"
 run "after SIGKILL" bench "$GRID" -o "$R"

@@ -207,3 +207,22 @@ const char *cli_string(const cli_args *a, const char *name, const char *fallback
     const char *v = cli_value(a, name);
     return v ? v : fallback;
 }
+
+int cli_take_sets(int argc, char **argv, const char *name, const char **values, int max_values,
+                  int *n_values)
+{
+    size_t len = strlen(name);
+    int kept = 0;
+    for (int i = 0; i < argc; i++) {
+        int bare = strcmp(argv[i], name) == 0;
+        int joined = strncmp(argv[i], name, len) == 0 && argv[i][len] == '=';
+        if (!bare && !joined) {
+            argv[kept++] = argv[i];
+            continue;
+        }
+        if (*n_values == max_values || (bare && i + 1 >= argc))
+            return -1;
+        values[(*n_values)++] = bare ? argv[++i] : argv[i] + len + 1;
+    }
+    return kept;
+}

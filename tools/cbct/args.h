@@ -50,6 +50,13 @@ typedef struct cli_args {
 int cli_parse(cli_context *ctx, const cli_command *cmd, int argc, char **argv, cli_args *out);
 void cli_print_help(const cli_context *ctx, const cli_command *cmd);
 
+/* Takes every `name VALUE` / `name=VALUE` (a repeatable option such as
+ * --set, which the option table cannot hold) out of argv into values;
+ * returns the new argc, or -1 when a value is missing or there are more
+ * than max_values. */
+int cli_take_sets(int argc, char **argv, const char *name, const char **values, int max_values,
+                  int *n_values);
+
 /* The raw value of option `name` ("--views"), NULL when not given. */
 const char *cli_value(const cli_args *a, const char *name);
 int cli_flag(const cli_args *a, const char *name);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "json_file.h"
 #include "cbct/io.h"
 
 static cJSON *run_entry(const bench_result *r)
@@ -64,19 +65,8 @@ cbct_status bench_index_write(const bench_plan *p, const cJSON *machine)
                 cJSON_AddItemToArray(missing, cJSON_CreateString(r.name));
         }
     bench_results_free(&res);
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text)
-        return cbct_error(CBCT_ERR_MEMORY, "cannot print %s", BENCH_INDEX);
     snprintf(path, sizeof path, "%s/%s", p->results, BENCH_INDEX);
-    cbct_atomic_file f;
-    s = cbct_atomic_open(path, &f);
-    if (s == CBCT_OK)
-        s = cbct_atomic_write(&f, text, strlen(text));
-    if (s == CBCT_OK)
-        s = cbct_atomic_write(&f, "\n", 1);
-    if (s == CBCT_OK)
-        s = cbct_atomic_commit(&f);
-    cJSON_free(text);
+    s = cli_write_json(path, root);
+    cJSON_Delete(root);
     return s;
 }

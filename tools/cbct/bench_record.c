@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "json_file.h"
 #include "cbct/io.h"
 
 cJSON *bench_record_finished(const char *dir)
@@ -132,23 +133,6 @@ static cJSON *bench_json(const bench_plan *p, const bench_run *r, char *const *a
     return b;
 }
 
-static cbct_status write_json(const char *path, cJSON *root)
-{
-    char *text = cJSON_Print(root);
-    if (!text)
-        return cbct_error(CBCT_ERR_MEMORY, "'%s': cannot print the record", path);
-    cbct_atomic_file f;
-    cbct_status s = cbct_atomic_open(path, &f);
-    if (s == CBCT_OK)
-        s = cbct_atomic_write(&f, text, strlen(text));
-    if (s == CBCT_OK)
-        s = cbct_atomic_write(&f, "\n", 1);
-    if (s == CBCT_OK)
-        s = cbct_atomic_commit(&f);
-    cJSON_free(text);
-    return s;
-}
-
 cbct_status bench_record_write(const bench_plan *p, const bench_run *r, char *const *argv,
                                const bench_outcome *o, const cJSON *machine, char *status,
                                size_t status_cap)
@@ -179,7 +163,7 @@ cbct_status bench_record_write(const bench_plan *p, const bench_run *r, char *co
     cJSON_DeleteItemFromObject(root, "bench");
     cJSON_AddItemToObject(root, "bench", bench_json(p, r, argv, o, machine, st, message));
     snprintf(status, status_cap, "%s", st);
-    cbct_status s = write_json(path, root);
+    cbct_status s = cli_write_json(path, root);
     cJSON_Delete(root);
     return s;
 }

@@ -46,22 +46,6 @@ static const cli_command command = {
     "interruption, running the same command again completes the missing ones.",
     options, 1, 1};
 
-static int take_sets(int argc, char **argv, const char **sets, int *n_sets)
-{
-    int kept = 0;
-    for (int i = 0; i < argc; i++) {
-        int bare = strcmp(argv[i], "--set") == 0;
-        int joined = strncmp(argv[i], "--set=", 6) == 0;
-        if (!bare && !joined) {
-            argv[kept++] = argv[i];
-            continue;
-        }
-        if (*n_sets == MAX_SETS || (bare && i + 1 >= argc))
-            return -1;
-        sets[(*n_sets)++] = bare ? argv[++i] : argv[i] + 6;
-    }
-    return kept;
-}
 
 /* `path` made absolute against the current folder (it may not exist yet);
  * 0 when it does not fit. */
@@ -268,7 +252,7 @@ int cmd_bench(cli_context *ctx, int argc, char **argv)
 {
     const char *sets[MAX_SETS];
     int n_sets = 0;
-    argc = take_sets(argc, argv, sets, &n_sets);
+    argc = cli_take_sets(argc, argv, "--set", sets, MAX_SETS, &n_sets);
     if (argc < 0)
         return cli_usage_error(ctx, "--set needs KEY=VALUE (at most %d of them)", MAX_SETS);
     cli_args args;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -217,25 +219,6 @@ static cbct_status write_outputs(const char *dir, const cbct_recon_config *c,
     return s;
 }
 
-/* Takes the --set options out of argv (the option table keeps one value
- * per option); returns the new argc, or -1 when a --set lacks its value or
- * there are more than MAX_SETS. */
-static int take_sets(int argc, char **argv, const char **sets, int *n_sets)
-{
-    int kept = 0;
-    for (int i = 0; i < argc; i++) {
-        int bare = strcmp(argv[i], "--set") == 0;
-        int joined = strncmp(argv[i], "--set=", 6) == 0;
-        if (!bare && !joined) {
-            argv[kept++] = argv[i];
-            continue;
-        }
-        if (*n_sets == MAX_SETS || (bare && i + 1 >= argc))
-            return -1;
-        sets[(*n_sets)++] = bare ? argv[++i] : argv[i] + 6;
-    }
-    return kept;
-}
 
 /* A volume split over ranks: the result, the initialisation and the truth
  * gathered on rank 0, and their quality measured there on whole volumes. */
@@ -302,7 +285,7 @@ int cmd_recon(cli_context *ctx, int argc, char **argv)
 {
     const char *sets[MAX_SETS];
     int n_sets = 0;
-    argc = take_sets(argc, argv, sets, &n_sets);
+    argc = cli_take_sets(argc, argv, "--set", sets, MAX_SETS, &n_sets);
     if (argc < 0)
         return cli_usage_error(ctx, "--set needs KEY=VALUE (at most %d of them)", MAX_SETS);
     cli_args args;
@@ -325,6 +308,10 @@ int cmd_recon(cli_context *ctx, int argc, char **argv)
     int rank = cbct_comm_rank(comm);
     if (rank != 0)
         ctx->quiet = 1; /* one voice: rank 0 prints and writes */
+    /* A rank whose launcher dies (mpirun killed) would run on alone: it is
+     * asked to stop as by SIGTERM (a last checkpoint, then exit). */
+    if (cbct_comm_is_mpi(comm))
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
     rc = run_recon(ctx, &args, sets, n_sets, resume_dir, every, point, comm);
     cbct_comm_destroy(comm);
     return rc;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_file.h"
 #include "recon.h"
 
 static cJSON *int_list(const int64_t *v, int n)
@@ -146,18 +147,7 @@ cbct_status recon_record_write(const char *path, const cbct_recon_config *c,
         cJSON_AddNumberToObject(e, "bytes_sent", f ? f[3] : 0.0);
         cJSON_AddItemToArray(ranks, e);
     }
-    char *text = cJSON_Print(root);
+    cbct_status s = cli_write_json(path, root);
     cJSON_Delete(root);
-    if (!text)
-        return cbct_error(CBCT_ERR_MEMORY, "'%s': cannot print the record", path);
-    cbct_atomic_file f;
-    cbct_status s = cbct_atomic_open(path, &f);
-    if (s == CBCT_OK)
-        s = cbct_atomic_write(&f, text, strlen(text));
-    if (s == CBCT_OK)
-        s = cbct_atomic_write(&f, "\n", 1);
-    if (s == CBCT_OK)
-        s = cbct_atomic_commit(&f);
-    cJSON_free(text);
     return s;
 }
