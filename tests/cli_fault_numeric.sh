@@ -56,6 +56,16 @@ check "fdk names the view, row and column" grep -q "(5, 11, 0)" "$T/err"
 expect "-Inf projections (backproject)" 1 "(5, 11, 0)" "$OUT" -- \
     backproject --geometry "$T/geom.json" --projections "$T/proj_inf.npy" -o "$OUT"
 
+# cbct recon on a volume file and on measured projections.
+printf 'dataset: {tomography_3d: {volume: %s, num_projections: 6}}\nsolver: {SIRT: {max_iterations: 2}}\n' \
+    "$T/vol_nan.npy" >"$T/recon_nan.yml"
+expect "NaN volume (recon)" 1 "vol_nan.npy: non-finite value (nan) at (z, y, x) = (3, 2, 1)" \
+    - -- recon "$T/recon_nan.yml" -o "$T/recon_nan"
+check "recon wrote nothing" test ! -e "$T/recon_nan/recon.npy"
+printf 'dataset: {tomography_3d: {projections: %s, geometry_file: %s}}\nsolver: {SIRT: {max_iterations: 2}}\n' \
+    "$T/proj_inf.npy" "$T/geom.json" >"$T/recon_inf.yml"
+expect "Inf projections (recon)" 1 "(5, 11, 0)" - -- recon "$T/recon_inf.yml" -o "$T/recon_inf"
+
 # Weights: the file, the tensor and the index.
 tensor=$(python3 -c 'import json, struct, sys
 raw = open(sys.argv[1], "rb").read(); n = struct.unpack("<Q", raw[:8])[0]

@@ -79,7 +79,8 @@ static cbct_status choose_dataset(hid_t f, cbct_hdf5_header *h)
 {
     if (h->dataset[0])
         return CBCT_OK;
-    if (H5Lexists(f, CBCT_HDF5_DEFAULT_DATASET + 1, H5P_DEFAULT) > 0) {
+    const char *default_name = &CBCT_HDF5_DEFAULT_DATASET[1]; /* without its leading '/' */
+    if (H5Lexists(f, default_name, H5P_DEFAULT) > 0) {
         snprintf(h->dataset, sizeof h->dataset, "%s", CBCT_HDF5_DEFAULT_DATASET);
         return CBCT_OK;
     }

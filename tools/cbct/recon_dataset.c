@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "inputs.h"
 #include "recon.h"
 
 /* The scene of `cbct demo`: a 128 mm cube (largest axis); the detector is
@@ -51,6 +52,8 @@ static cbct_status make_truth(const cbct_recon_config *c, recon_dataset *d)
 {
     if (c->source == CBCT_SOURCE_VOLUME) {
         cbct_status s = cbct_volume_read(c->volume_path, &d->truth);
+        if (s == CBCT_OK)
+            s = cli_check_finite(d->truth.data, d->truth.shape, 0, c->volume_path, "z, y, x");
         if (s != CBCT_OK)
             return s;
         int64_t n = cbct_array_numel(&d->truth);
@@ -128,6 +131,9 @@ static cbct_status load_measured(const cbct_recon_config *c, recon_dataset *d)
     cbct_status s = cbct_geometry_read_json(c->geometry_path, &d->geom);
     if (s == CBCT_OK)
         s = cbct_volume_read(c->projections_path, &d->proj);
+    if (s == CBCT_OK)
+        s = cli_check_finite(d->proj.data, d->proj.shape, 0, c->projections_path,
+                             "view, row, column");
     if (s != CBCT_OK)
         return s;
     const int64_t *p = d->proj.shape;
@@ -195,7 +201,10 @@ static cbct_status slab_truth(const cbct_recon_config *c, const cbct_volume_head
 {
     if (c->source == CBCT_SOURCE_VOLUME) {
         cbct_status s = cbct_volume_read_slices(c->volume_path, h, z0, nz, rows);
-        int64_t n = nz * vg->shape[1] * vg->shape[2];
+        int64_t n = nz * vg->shape[1] * vg->shape[2], rows_shape[3] = {nz, vg->shape[1],
+                                                                        vg->shape[2]};
+        if (!s)
+            s = cli_check_finite(rows, rows_shape, z0, c->volume_path, "z, y, x");
         for (int64_t i = 0; !s && i < n; i++)
             rows[i] = (float)(rows[i] * c->value_scale);
         return s;
