@@ -1,8 +1,9 @@
 /* Times cbct's projector pair, FDK's voxel-driven back-projection and a whole
  * FDK on a given geometry file and volume (so a peer code can be timed on the
  * same problem: bench/peers/rtk_vs_cbct.py), in-process, file I/O excluded.
- * Each operation runs --repeat times; the median and every run are printed as
- * JSON, and the outputs are written for the agreement checks:
+ * Each operation runs --repeat times; the median wall time, the median CPU
+ * time of the process (all threads: on a shared machine the wall time grows
+ * with the load, the CPU time much less) and every run are printed as JSON, and the outputs are written for the agreement checks:
  *   forward.npy    A x (Joseph), the input of the three operations below;
  *   adjoint.npy    A^T (A x), the matched adjoint (Joseph transpose);
  *   voxel_bp.npy   FDK's voxel-driven back-projection of A x, unfiltered
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cbct.h"
 
@@ -96,31 +98,44 @@ static cbct_status run_fdk(ops_ctx *c)
     return cbct_fdk_reconstruct(c->geom, &opts, c->proj, c->out);
 }
 
+static double cpu_seconds(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + (double)u.ru_stime.tv_sec +
+           1e-6 * (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-/* Runs fn `repeat` times, prints "name": {median, runs}; 0 on failure. */
+/* Median of n values (sorted in place). */
+static double median_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof v[0], compare_doubles);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Runs fn `repeat` times, prints "name": {medians, runs}; 0 on failure. */
 static int time_op(const char *name, ops_fn fn, ops_ctx *c, int repeat, double updates,
                    int last)
 {
-    double runs[BENCH_OPS_MAX_REPEAT], sorted[BENCH_OPS_MAX_REPEAT];
+    double runs[BENCH_OPS_MAX_REPEAT], wall[BENCH_OPS_MAX_REPEAT], cpu[BENCH_OPS_MAX_REPEAT];
     for (int r = 0; r < repeat; r++) {
-        double t0 = cbct_seconds();
+        double t0 = cbct_seconds(), c0 = cpu_seconds();
         if (fn(c) != CBCT_OK) {
             fprintf(stderr, "bench_ops: %s: %s\n", name, cbct_last_error());
             return 0;
         }
-        runs[r] = sorted[r] = cbct_seconds() - t0;
+        runs[r] = wall[r] = cbct_seconds() - t0;
+        cpu[r] = cpu_seconds() - c0;
     }
-    qsort(sorted, (size_t)repeat, sizeof sorted[0], compare_doubles);
-    /* Median: the middle run, or the mean of the two middle ones. */
-    double median = repeat % 2 ? sorted[repeat / 2]
-                               : 0.5 * (sorted[repeat / 2 - 1] + sorted[repeat / 2]);
-    printf(" \"%s\": {\"median_s\": %.4f, \"gups\": %.3f, \"runs_s\": [", name, median,
-           updates / median / 1e9);
+    double median = median_of(wall, repeat), median_cpu = median_of(cpu, repeat);
+    printf(" \"%s\": {\"median_s\": %.4f, \"median_cpu_s\": %.4f, \"gups\": %.3f, "
+           "\"runs_s\": [", name, median, median_cpu, updates / median / 1e9);
     for (int r = 0; r < repeat; r++)
         printf("%s%.4f", r ? ", " : "", runs[r]);
     printf("]}%s\n", last ? "" : ",");

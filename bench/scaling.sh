@@ -14,6 +14,7 @@
 # from the ITERS-iteration run's, give the bytes sent per iteration (the
 # run's total also holds the initialisation, the norm and the final gather).
 # Prints a table and writes OUT/summary.json (read by scripts/scaling_model.py).
+# SUMMARY_ONLY=1 only re-reads OUT/runs (e.g. REPEAT=1 after a cut-short run).
 # Not in ctest: it is a benchmark (minutes).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -83,7 +84,8 @@ run() {
     echo "$load0 $(cut -d' ' -f1 /proc/loadavg)" >"$dir/load"
 }
 
-for round in $(seq 1 "$REPEAT"); do
+[ "${SUMMARY_ONLY:-0}" = 1 ] && REPEAT_RUN=0 || REPEAT_RUN=$REPEAT
+for round in $(seq 1 "$REPEAT_RUN"); do
     for mode in $MODES; do
         echo "round $round, $mode" >&2
         run "${mode}_r${round}_p1" 1 "$ITERS" "$mode"
@@ -124,7 +126,10 @@ for mode in modes:
     print("\n" + hdr)
     one = load(f"{mode}_p2_one")
     runs = []
-    for r in range(1, repeat + 1):
+    # rounds that ran completely (a run cut short keeps its finished rounds)
+    rounds = [r for r in range(1, repeat + 1)
+              if all(os.path.exists(f"{out}/runs/{mode}_r{r}_p{p}/record.json") for p in (1, 2))]
+    for r in rounds:
         for p in (1, 2):
             rec = load(f"{mode}_r{r}_p{p}")
             t = per_iteration(rec)
@@ -148,15 +153,15 @@ for mode in modes:
                   f" {fmt(sent, 1):>16} {fmt(row['mem_peak_bytes']):>17} {fmt(row['rss_peak_bytes']):>14}"
                   f" {row['load'][0]:5.2f}-{row['load'][1]:<5.2f}")
     speedups = []
-    for r in range(1, repeat + 1):
+    for r in rounds:
         t1 = next(x for x in runs if x["round"] == r and x["ranks"] == 1)
         t2 = next(x for x in runs if x["round"] == r and x["ranks"] == 2)
         speedups.append({k: t1[k] / t2[k] if t2[k] > 0 else None
                          for k in ("seconds_gradient", "seconds_denoiser", "seconds_total")})
-    for r, s in enumerate(speedups, 1):
+    for r, s in zip(rounds, speedups):
         print(f"  round {r}: speedup 1 -> 2 ranks: total {s['seconds_total']:.2f}x"
-              f" (gradient {s['seconds_gradient']:.2f}x, denoiser {s['seconds_denoiser']:.2f}x,"
-              f" efficiency {100 * s['seconds_total'] / 2:.0f}%)")
+              f" (gradient {s['seconds_gradient']:.2f}x, denoiser {s['seconds_denoiser']:.2f}x;"
+              f" ideal 1.00: the same {cores} cores, split by MPI instead of OpenMP)")
     summary["modes"][mode] = {"runs": runs, "speedups": speedups}
 json.dump(summary, open(f"{out}/summary.json", "w"), indent=1)
 print(f"\nwrote {out}/summary.json")

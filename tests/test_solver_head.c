@@ -128,9 +128,7 @@ static void run(const cbct_array *truth, const cbct_geometry *g, cbct_drunet *ne
     pnp.clip_lo = 0;
     pnp.clip_hi = CLIP_HI;
     cbct_solver_opts popts = {.max_iterations = PNP_ITERATIONS, .tolerance = -1};
-    double t1 = cbct_seconds();
     CHECK_OK(cbct_solve_pnp(op, y, net, &pnp, &popts, x));
-    printf("PnP %.1f s\n", cbct_seconds() - t1);
     double pnp_db = psnr(truth, x);
     printf("head %lld x %lld x %lld, %s: FDK %.2f dB < pseudo-inverse (discrepancy) %.2f dB "
            "(50-iteration CGLS %.2f dB) < PnP %d iterations %.2f dB (%.1f s)\n",

@@ -13,8 +13,10 @@ its metadata), then for each patch and batch size times:
   - cbct (bench/bench_drunet --model FILE --model-only [--large]): seconds,
     tracked peak bytes (activations and kernel scratch; the weights
     excluded).
-Prints JSON with the ratios (speed-up = torch seconds / cbct seconds,
-memory = cbct peak / torch peak) and the load average before and after.
+Prints JSON with the ratios (speed-up = torch seconds / cbct seconds, in wall
+and in CPU time of each process; memory = cbct peak / torch peak), cbct's
+GFLOP/s against the sgemm rate bench_drunet measures in the same run, and
+the load average before and after.
 
 Usage (Debian's python3-torch; scripts/install-python-tools.sh, or the
 environment of scripts/install-peers.sh):
@@ -90,12 +92,12 @@ def torch_worker(args):
     gc.collect()
     before = status_bytes("VmRSS")
     reset_peak_rss()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     with torch.no_grad():
         net(x, 0.03)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     peak = status_bytes("VmHWM")
-    print(json.dumps({"seconds": seconds, "peak_growth_bytes": peak - before,
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_growth_bytes": peak - before,
                       "rss_peak_bytes": peak}))
 
 
@@ -174,6 +176,11 @@ def main():
                          "torch_seconds": round(t["seconds"], 3),
                          "cbct_seconds": o["seconds"],
                          "speedup": round(t["seconds"] / o["seconds"], 2),
+                         # CPU seconds of each process (all threads): on a
+                         # shared machine they depend much less on the load.
+                         "torch_cpu_seconds": round(t["cpu_seconds"], 3),
+                         "cbct_cpu_seconds": o["cpu_seconds"],
+                         "speedup_cpu_time": round(t["cpu_seconds"] / o["cpu_seconds"], 2),
                          "cbct_gflops": o["gflops"],
                          "cbct_fraction_of_sgemm": o["fraction_of_sgemm"],
                          "torch_peak_growth_bytes": t["peak_growth_bytes"],

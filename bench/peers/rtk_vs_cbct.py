@@ -18,7 +18,9 @@ For each case (volume N^3, V views, detector R x C) it
   4. compares the outputs (relative RMSE, cbct's output as reference) and
      each FDK against the phantom;
 and prints JSON with the time ratios (RTK seconds / cbct seconds: above 1
-means cbct is faster) and the load average before and after each case.
+means cbct is faster), in wall time and in CPU time of each process (all
+threads; on a shared machine the wall time grows with the load, the CPU time
+much less), and the load average before and after each case.
 
 Usage (after scripts/install-peers.sh):
   ~/.cache/cbct-peers/bin/python bench/peers/rtk_vs_cbct.py \
@@ -27,7 +29,9 @@ Usage (after scripts/install-peers.sh):
       [--repeat 3] [--work DIR] [--output results.json]
 A case is NxV (detector: N + N/4 square, pitch so that it spans 2.5 x 128 mm)
 or NxV@RxC (R rows, C columns). 512x50 and 512x360 are accepted but take long
-on 2 cores.
+on 2 cores. --output is rewritten after every case. To stop a run, signal
+its process group (Ctrl-C, or kill -- -PGID): killing the Python process
+alone leaves a running bench_ops behind, which then skews other timings.
 """
 import argparse
 import json
@@ -85,12 +89,14 @@ def interior(vol, margin):
 
 
 def median_time(update, repeat):
-    runs = []
+    """Median wall and CPU seconds (the process's, all threads) of update()."""
+    runs, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         update()
         runs.append(time.perf_counter() - t0)
-    return float(np.median(runs)), [round(r, 4) for r in runs]
+        cpu.append(time.process_time() - c0)
+    return float(np.median(runs)), float(np.median(cpu)), [round(r, 4) for r in runs]
 
 
 def time_filter(f, repeat):
@@ -98,8 +104,8 @@ def time_filter(f, repeat):
     def update():
         f.Modified()
         f.Update()
-    seconds, runs = median_time(update, repeat)
-    return seconds, runs, f.GetOutput()
+    seconds, cpu, runs = median_time(update, repeat)
+    return seconds, cpu, runs, f.GetOutput()
 
 
 def rtk_case(geom_path, vol_path, cbct_out, repeat, threads):
@@ -133,8 +139,9 @@ def rtk_case(geom_path, vol_path, cbct_out, repeat, threads):
         # the first run would leave the next ones an empty input.
         if hasattr(f, "SetInPlace"):
             f.SetInPlace(False)
-        seconds, runs, out = time_filter(f, repeat)
-        res["timings"][name] = {"median_s": round(seconds, 4), "runs_s": runs}
+        seconds, cpu, runs, out = time_filter(f, repeat)
+        res["timings"][name] = {"median_s": round(seconds, 4), "median_cpu_s": round(cpu, 4),
+                                "runs_s": runs}
         res["outputs"][name] = to_numpy(itk.array_from_image(out))
         print("  rtk %-28s %8.3f s" % (name, seconds), file=sys.stderr)
 
@@ -234,9 +241,14 @@ def run_case(case, args, work):
              "fdk": ("fdk", "fdk")}
     ratios = {name: round(t_rtk[r]["median_s"] / ours[c]["median_s"], 2)
               for name, (r, c) in pairs.items() if c in ours}
+    # The same ratio in CPU seconds (all threads of each process): on a
+    # shared machine it depends much less on what else runs.
+    cpu_ratios = {name: round(t_rtk[r]["median_cpu_s"] / ours[c]["median_cpu_s"], 2)
+                  for name, (r, c) in pairs.items() if c in ours}
     record = {"case": case, "updates": n ** 3 * case["views"],
               "cbct": {k: v for k, v in ours.items() if isinstance(v, dict)},
-              "rtk": t_rtk, "speedup_rtk_over_cbct": ratios, "agreement_rrmse": agreement,
+              "rtk": t_rtk, "speedup_rtk_over_cbct": ratios,
+              "speedup_rtk_over_cbct_cpu_time": cpu_ratios, "agreement_rrmse": agreement,
               "geometry_max_error_px": peer["geometry_max_error_px"],
               "load_average_before": [round(x, 2) for x in load_before],
               "load_average_after": [round(x, 2) for x in os.getloadavg()]}
@@ -290,6 +302,7 @@ def summary(args, itk, records):
     return {"threads": args.threads, "repeat": args.repeat, "statistic": "median",
             "cbct_timing": "library in-process (bench_ops), file I/O excluded",
             "rtk_timing": "filter Update() in Python, inputs in memory",
+            "cpu_time": "process CPU seconds, all threads (getrusage / time.process_time)",
             "rtk": "itk %s" % itk.Version.GetITKVersion(),
             "cpu": cpu_name(), "cases": records}
 

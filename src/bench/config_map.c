@@ -214,8 +214,6 @@ static cbct_status map_pseudo_inverse(cfg_doc *d, yaml_node_t *p, const char *pa
     }
     c->pinv.max_iterations = (int)iterations;
     c->pinv.start = start ? CBCT_INIT_FDK : CBCT_INIT_ZEROS;
-    /* simulated without noise: infinitely many photons, a zero discrepancy */
-    c->pinv.photons = c->photons > 0 ? c->photons : INFINITY;
     return s;
 }
 
@@ -256,6 +254,9 @@ cbct_status cfg_map_solver(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c)
     if (c->solver != CBCT_SOLVER_PNP)
         c->init_method = CBCT_INIT_ZEROS;
     c->pinv = cbct_pinv_defaults();
+    /* the noise model; simulated without noise: infinitely many photons, a
+     * zero discrepancy */
+    c->pinv.photons = c->photons > 0 ? c->photons : INFINITY;
     if (!p)
         return c->solver == CBCT_SOLVER_PNP
                    ? cfg_fail(d, body, path, "PnP needs a block with its model")
