@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,20 @@ static inline const char *check_tmpfile(const char *name, char *buf, size_t len)
         exit(1);
     }
     return buf;
+}
+
+/* Random finite float bit patterns (subnormals, negatives, huge values: no
+ * NaN or Inf), for bit-exact round trips of file formats. */
+static inline void check_random_bits(float *v, size_t n, unsigned long long seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t w;
+        do {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            w = (uint32_t)(seed >> 32);
+        } while (((w >> 23) & 0xff) == 0xff); /* exponent all ones: NaN or Inf */
+        memcpy(&v[i], &w, 4);
+    }
 }
 
 /* Deterministic pseudo-random floats in [-1, 1) (xorshift64*). */

@@ -12,23 +12,10 @@
 #define NY 7
 #define NX 6
 
-/* Random finite float bit patterns (subnormals, negatives, huge). */
-static void fill_random(float *v, size_t n, unsigned long long seed)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint32_t w;
-        do {
-            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-            w = (uint32_t)(seed >> 32);
-        } while (((w >> 23) & 0xff) == 0xff);
-        memcpy(&v[i], &w, 4);
-    }
-}
-
 static void make_array(cbct_array *a, unsigned long long seed)
 {
     CHECK_OK(cbct_array_create(a, NZ, NY, NX, "test volume"));
-    fill_random(a->data, NZ * NY * NX, seed);
+    check_random_bits(a->data, NZ * NY * NX, seed);
     a->spacing[0] = 0.5, a->spacing[1] = 0.25, a->spacing[2] = 0.1;
     a->origin[0] = 1.5, a->origin[1] = -2.0, a->origin[2] = 0.3;
 }
