@@ -44,140 +44,6 @@ static const cli_command command = {
     "iterations).",
     options, 0, 1};
 
-static cbct_status on_iteration(cbct_iteration_stats *stats, const float *x, void *user)
-{
-    (void)x;
-    recon_run *r = user;
-    cbct_status s = recon_add_iteration(r, stats);
-    if (s)
-        return s;
-    if (!r->quiet) /* rank 0 only */
-        fprintf(stderr, "  iteration %3d/%d: %6.2f s, PSNR %6.2f dB, SSIM %.4f, change %.2e\n",
-                stats->iteration, r->max_iterations, stats->seconds_total, stats->psnr_db,
-                stats->ssim, stats->relative_change);
-    int signo = recon_signal_pending();
-    if (cbct_comm_size(r->comm) > 1) { /* stop on the same iteration on every rank */
-        uint64_t any = (uint64_t)signo;
-        s = cbct_comm_max_u64(r->comm, &any);
-        signo = (int)any;
-        if (s)
-            return s;
-    }
-    int due = r->checkpoint_every > 0 && stats->iteration % r->checkpoint_every == 0;
-    if (due || signo)
-        s = recon_checkpoint_save(r, stats->state);
-    if (!s && signo)
-        s = cbct_error(CBCT_ERR_INTERRUPTED,
-                       "stopped by signal %d after iteration %d; checkpoint in '%s' "
-                       "(continue with: cbct recon --resume DIR)",
-                       signo, stats->iteration, r->checkpoint_path);
-    return s;
-}
-
-static void quality(const recon_dataset *d, const cbct_array *x, double *psnr, double *ssim)
-{
-    cbct_metrics m;
-    *psnr = *ssim = NAN;
-    if (d->truth.data && cbct_compare(&d->truth, x, NULL, 0, &m) == CBCT_OK) {
-        *psnr = m.psnr_db;
-        *ssim = m.ssim;
-    }
-}
-
-/* The initialisation: computed, or taken from the checkpoint being resumed. */
-static cbct_status initialize(const cbct_recon_config *c, recon_dataset *d, cbct_operator *op,
-                              const cbct_solver_state *resume, cbct_array *x, recon_run *r)
-{
-    if (resume) {
-        const float *saved = NULL;
-        cbct_status s = cbct_solver_state_vector(resume, "init", cbct_array_numel(x), &saved);
-        if (!s)
-            memcpy(x->data, saved, (size_t)cbct_array_numel(x) * sizeof(float));
-        return s;
-    }
-    double t0 = cbct_seconds();
-    cbct_status s = cbct_solver_initialize_opts(
-        op, d->proj.data, c->solver == CBCT_SOLVER_FDK ? CBCT_INIT_FDK : c->init_method,
-        &c->pinv, x->data);
-    r->seconds_init = cbct_seconds() - t0;
-    return s;
-}
-
-static cbct_status solve(const cbct_recon_config *c, recon_dataset *d, cbct_array *init,
-                         cbct_array *x, recon_run *r, const cbct_solver_state *resume)
-{
-    cbct_operator_opts oo;
-    cbct_operator *op = NULL;
-    cbct_drunet *net = NULL;
-    const int64_t *shape = d->geom.vol.shape;
-    cbct_status s = recon_dist_operator_opts(c, &d->geom, r->comm, &oo);
-    if (s == CBCT_OK)
-        s = cbct_operator_create(&d->geom, &oo, &op);
-    if (s == CBCT_OK) {
-        cbct_operator_volume_rows(op, &r->z0, &r->nz);
-        r->split_volume = r->nz < shape[0];
-        s = recon_dist_localize(op, d);
-    }
-    if (s == CBCT_OK)
-        s = cbct_array_zeros(x, r->nz, shape[1], shape[2], "reconstruction");
-    if (s == CBCT_OK)
-        s = cbct_array_create(init, r->nz, shape[1], shape[2], "initialisation");
-    if (s == CBCT_OK && c->solver == CBCT_SOLVER_PNP)
-        s = cbct_drunet_load(c->model_path, &net);
-    if (s != CBCT_OK)
-        goto done;
-    for (int i = 0; i < 3; i++)
-        x->spacing[i] = init->spacing[i] = d->geom.vol.voxel_size[i];
-    s = initialize(c, d, op, resume, x, r);
-    if (s != CBCT_OK)
-        goto done;
-    memcpy(init->data, x->data, (size_t)cbct_array_numel(x) * sizeof(float));
-    if (!resume && !r->split_volume) /* else on rank 0 after gathering */
-        quality(d, init, &r->init_psnr_db, &r->init_ssim);
-    r->init = init;
-    r->solver_name = cbct_solver_kind_name(c->solver);
-    if (!resume && r->checkpoint_every > 0 && c->solver != CBCT_SOLVER_FDK)
-        s = recon_checkpoint_save(r, NULL);
-    if (s != CBCT_OK)
-        goto done;
-    if (!r->quiet)
-        fprintf(stderr, "  init %s: %.2f s, PSNR %.2f dB\n",
-                c->solver == CBCT_SOLVER_FDK ? "fdk" : cbct_init_name(c->init_method),
-                r->seconds_init, r->init_psnr_db);
-    cbct_solver_opts so = {.max_iterations = c->max_iterations,
-                           .tolerance = c->tolerance,
-                           .ground_truth = d->truth.data,
-                           .callback = on_iteration,
-                           .callback_user = r,
-                           /* a state after iteration 0 is the init itself */
-                           .resume = resume && resume->iteration > 0 ? resume : NULL};
-    r->max_iterations = c->max_iterations;
-    double t0 = cbct_seconds();
-    if (c->solver == CBCT_SOLVER_CGLS)
-        s = cbct_solve_cgls(op, d->proj.data, &so, x->data);
-    if (c->solver == CBCT_SOLVER_SIRT)
-        s = cbct_solve_sirt(op, d->proj.data, &so, x->data);
-    if (c->solver == CBCT_SOLVER_PNP) {
-        cbct_pnp_opts pnp = cbct_pnp_defaults();
-        pnp.lambda = c->denoiser_lambda;
-        pnp.sigma = c->denoiser_sigma;
-        pnp.lambda_mode = c->mode;
-        pnp.tiling = c->tiling;
-        pnp.clip = c->clip;
-        pnp.clip_lo = c->clip_range[0];
-        pnp.clip_hi = c->clip_range[1];
-        pnp.distribute_denoiser = c->distribute_denoiser;
-        s = cbct_solve_pnp(op, d->proj.data, net, &pnp, &so, x->data);
-    }
-    r->seconds_solver = cbct_seconds() - t0;
-    if (s == CBCT_OK && !r->split_volume)
-        quality(d, x, &r->final_psnr_db, &r->final_ssim);
-done:
-    cbct_drunet_destroy(net);
-    cbct_operator_destroy(op);
-    return s;
-}
-
 static float max_value(const cbct_array *a)
 {
     float m = a->data[0];
@@ -219,25 +85,6 @@ static cbct_status write_outputs(const char *dir, const cbct_recon_config *c,
     return s;
 }
 
-
-/* A volume split over ranks: the result, the initialisation and the truth
- * gathered on rank 0, and their quality measured there on whole volumes. */
-static cbct_status gather_results(recon_run *r, recon_dataset *d, cbct_array *init,
-                                  cbct_array *x)
-{
-    int64_t depth = d->geom.vol.shape[0];
-    cbct_status s = recon_dist_gather(r->comm, r->z0, r->nz, depth, x);
-    if (!s)
-        s = recon_dist_gather(r->comm, r->z0, r->nz, depth, init);
-    if (!s && d->truth.data)
-        s = recon_dist_gather(r->comm, r->z0, r->nz, depth, &d->truth);
-    if (!s && cbct_comm_rank(r->comm) == 0) {
-        if (isnan(r->init_psnr_db)) /* not restored from a checkpoint */
-            quality(d, init, &r->init_psnr_db, &r->init_ssim);
-        quality(d, x, &r->final_psnr_db, &r->final_ssim);
-    }
-    return s;
-}
 
 /* What is asked: a config with --set overrides, or the run of a checkpoint
  * (whose overrides come first, the new ones after), with its state. */
@@ -378,10 +225,10 @@ static int run_recon(cli_context *ctx, const cli_args *argsp, const char **sets,
                 (long long)d.geom.vol.shape[0], (long long)d.geom.vol.shape[1],
                 (long long)d.geom.vol.shape[2], d.seconds);
     if (s == CBCT_OK)
-        s = solve(&c, &d, &init, &x, &r, resume_dir ? &resume : NULL);
+        s = recon_solve(&c, &d, &init, &x, &r, resume_dir ? &resume : NULL);
     s = cbct_comm_finish(comm, s);
     if (s == CBCT_OK && r.split_volume)
-        s = gather_results(&r, &d, &init, &x);
+        s = recon_gather_results(&r, &d, &init, &x);
     r.seconds_total = cbct_seconds() - t0;
     if (s == CBCT_OK && cbct_comm_size(comm) > 1)
         s = recon_dist_rank_figures(comm, &r);

@@ -77,6 +77,18 @@ cbct_status recon_dist_gather(cbct_comm *comm, int64_t z0, int64_t nz, int64_t d
 /* Fills r->rank_figures on every rank. A collective. */
 cbct_status recon_dist_rank_figures(cbct_comm *comm, recon_run *r);
 
+/* ---- The solve (recon_solve.c) ---- */
+
+/* Places the operator, initialises (or takes the checkpoint's init),
+ * runs the config's solver into x (this rank's rows), init gets the
+ * initialisation; metrics per iteration into r. */
+cbct_status recon_solve(const cbct_recon_config *c, recon_dataset *d, cbct_array *init,
+                        cbct_array *x, recon_run *r, const cbct_solver_state *resume);
+/* With a split volume: x, init and the truth gathered on rank 0 and their
+ * quality measured there. A collective. */
+cbct_status recon_gather_results(recon_run *r, recon_dataset *d, cbct_array *init,
+                                 cbct_array *x);
+
 /* ---- Checkpoints (recon_checkpoint.c) ---- */
 
 /* Installs SIGINT / SIGTERM handlers that ask the run to stop after the
