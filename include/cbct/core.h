@@ -92,6 +92,11 @@ uint64_t cbct_mem_alloc_count(void);
 void cbct_io_fail_nth(long n);
 uint64_t cbct_io_op_count(void); /* operations since the process started */
 
+/* FNV-1a 64 of `bytes` bytes, continuing from `hash` (start with
+ * CBCT_FNV1A_OFFSET); chain calls to hash several pieces. */
+#define CBCT_FNV1A_OFFSET 14695981039346656037ull
+uint64_t cbct_fnv1a(uint64_t hash, const void *data, size_t bytes);
+
 /* Peak resident set size of this process in bytes (from the kernel). */
 size_t cbct_rss_peak_bytes(void);
 

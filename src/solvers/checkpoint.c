@@ -17,16 +17,6 @@
 #define MAGIC "CBCT-CHECKPOINT 1\n"
 #define MAX_HEADER_BYTES ((size_t)64 << 20) /* metrics of many iterations fit */
 #define CHUNK_BYTES ((size_t)1 << 22)       /* checksum reads, 4 MiB at a time */
-#define FNV_OFFSET 14695981039346656037ull
-#define FNV_PRIME 1099511628211ull
-
-static uint64_t fnv1a(uint64_t h, const void *data, size_t bytes)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < bytes; i++)
-        h = (h ^ p[i]) * FNV_PRIME;
-    return h;
-}
 
 typedef struct {
     cbct_atomic_file file;
@@ -35,7 +25,7 @@ typedef struct {
 
 static cbct_status put(hashed_writer *w, const void *data, size_t bytes)
 {
-    w->hash = fnv1a(w->hash, data, bytes);
+    w->hash = cbct_fnv1a(w->hash, data, bytes);
     return cbct_atomic_write(&w->file, data, bytes);
 }
 
@@ -81,7 +71,7 @@ cbct_status cbct_checkpoint_write(const char *path, const cbct_solver_state *st,
     char *header = header_text(st, extra_json, path);
     if (!header)
         return cbct_last_status();
-    hashed_writer w = {.hash = FNV_OFFSET};
+    hashed_writer w = {.hash = CBCT_FNV1A_OFFSET};
     cbct_status s = cbct_atomic_open(path, &w.file);
     char length_line[32];
     int n = snprintf(length_line, sizeof length_line, "%zu\n", strlen(header));
@@ -119,7 +109,7 @@ static cbct_status get(hashed_reader *r, void *data, size_t bytes, const char *w
 {
     if (fread(data, 1, bytes, r->fp) != bytes)
         return cbct_error(CBCT_ERR_FORMAT, "checkpoint '%s': truncated in %s", r->path, what);
-    r->hash = fnv1a(r->hash, data, bytes);
+    r->hash = cbct_fnv1a(r->hash, data, bytes);
     return CBCT_OK;
 }
 
@@ -134,7 +124,7 @@ static cbct_status get_line(hashed_reader *r, char *buf, size_t len, const char 
         buf[used++] = (char)c;
         if (c == '\n') {
             buf[used] = '\0';
-            r->hash = fnv1a(r->hash, buf, used);
+            r->hash = cbct_fnv1a(r->hash, buf, used);
             return CBCT_OK;
         }
     }
@@ -253,7 +243,7 @@ cbct_status cbct_checkpoint_read(const char *path, cbct_solver_state *st, char *
     memset(st, 0, sizeof *st);
     if (extra_json)
         *extra_json = NULL;
-    hashed_reader r = {.fp = fopen(path, "rb"), .path = path, .hash = FNV_OFFSET};
+    hashed_reader r = {.fp = fopen(path, "rb"), .path = path, .hash = CBCT_FNV1A_OFFSET};
     if (!r.fp)
         return cbct_error(CBCT_ERR_IO, "cannot open checkpoint '%s': %s", path, strerror(errno));
     cbct_status s = read_body(&r, st, extra_json);

@@ -12,27 +12,17 @@
 #define DEFAULT_MAX_ITERATIONS 100
 #define DEFAULT_TOLERANCE 1e-3
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t bytes)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < bytes; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL; /* FNV-1a 64-bit prime */
-    }
-    return h;
-}
-
 uint64_t cbct_geometry_hash(const cbct_geometry *g)
 {
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a 64-bit offset basis */
-    h = fnv1a(h, g->vol.shape, sizeof g->vol.shape);
-    h = fnv1a(h, g->vol.voxel_size, sizeof g->vol.voxel_size);
-    h = fnv1a(h, g->vol.origin, sizeof g->vol.origin);
-    h = fnv1a(h, &g->det_rows, sizeof g->det_rows);
-    h = fnv1a(h, &g->det_cols, sizeof g->det_cols);
-    h = fnv1a(h, &g->n_views, sizeof g->n_views);
+    uint64_t h = CBCT_FNV1A_OFFSET;
+    h = cbct_fnv1a(h, g->vol.shape, sizeof g->vol.shape);
+    h = cbct_fnv1a(h, g->vol.voxel_size, sizeof g->vol.voxel_size);
+    h = cbct_fnv1a(h, g->vol.origin, sizeof g->vol.origin);
+    h = cbct_fnv1a(h, &g->det_rows, sizeof g->det_rows);
+    h = cbct_fnv1a(h, &g->det_cols, sizeof g->det_cols);
+    h = cbct_fnv1a(h, &g->n_views, sizeof g->n_views);
     for (int64_t v = 0; v < g->n_views; v++)
-        h = fnv1a(h, &g->views[v], sizeof g->views[v]);
+        h = cbct_fnv1a(h, &g->views[v], sizeof g->views[v]);
     return h;
 }
 

@@ -48,11 +48,8 @@ cbct_status recon_config_hash(const char *path, uint64_t *hash)
     cbct_status s = cbct_read_text_file(path, CONFIG_MAX_BYTES, &text, &len);
     if (s)
         return s;
-    uint64_t h = 14695981039346656037ull; /* FNV-1a 64 offset basis and prime */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
+    *hash = cbct_fnv1a(CBCT_FNV1A_OFFSET, text, len);
     free(text);
-    *hash = h;
     return CBCT_OK;
 }
 

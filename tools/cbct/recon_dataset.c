@@ -48,40 +48,60 @@ static cbct_status fit_geometry(const cbct_recon_config *c, const int64_t shape[
     return s;
 }
 
-static cbct_status make_truth(const cbct_recon_config *c, recon_dataset *d)
+/* The scan geometry and the phantom's or file's voxel grid, before any
+ * voxel is made. */
+static cbct_status truth_geometry(const cbct_recon_config *c, cbct_volume_header *h,
+                                 cbct_geometry *g)
 {
     if (c->source == CBCT_SOURCE_VOLUME) {
-        cbct_status s = cbct_volume_read(c->volume_path, &d->truth);
-        if (s == CBCT_OK)
-            s = cli_check_finite(d->truth.data, d->truth.shape, 0, c->volume_path, "z, y, x");
-        if (s != CBCT_OK)
-            return s;
-        int64_t n = cbct_array_numel(&d->truth);
-        for (int64_t i = 0; i < n; i++)
-            d->truth.data[i] = (float)(d->truth.data[i] * c->value_scale);
-        return fit_geometry(c, d->truth.shape, d->truth.spacing, &d->geom);
+        cbct_status s = cbct_volume_read_header(c->volume_path, h);
+        return s ? s : fit_geometry(c, h->shape, h->spacing, g);
     }
-    const int64_t *shape = c->shape;
-    int64_t largest = shape[0];
+    int64_t largest = c->shape[0];
     for (int i = 1; i < 3; i++)
-        largest = shape[i] > largest ? shape[i] : largest;
+        largest = c->shape[i] > largest ? c->shape[i] : largest;
     double voxel = SCENE_EXTENT_MM / (double)largest;
     double voxel_mm[3] = {voxel, voxel, voxel};
-    cbct_status s = fit_geometry(c, shape, voxel_mm, &d->geom);
-    if (s == CBCT_OK)
-        s = cbct_array_create(&d->truth, shape[0], shape[1], shape[2], "ground truth");
-    if (s != CBCT_OK)
+    return fit_geometry(c, c->shape, voxel_mm, g);
+}
+
+/* Rows [z0, z0 + nz) of the ground truth (a phantom voxelised, or a volume
+ * file read and scaled by value_scale), checked finite. */
+static cbct_status truth_rows(const cbct_recon_config *c, const cbct_volume_header *h,
+                              const cbct_volume_geom *vg, int64_t z0, int64_t nz, float *rows)
+{
+    if (c->source == CBCT_SOURCE_VOLUME) {
+        cbct_status s = cbct_volume_read_slices(c->volume_path, h, z0, nz, rows);
+        int64_t n = nz * vg->shape[1] * vg->shape[2], rows_shape[3] = {nz, vg->shape[1],
+                                                                        vg->shape[2]};
+        if (!s)
+            s = cli_check_finite(rows, rows_shape, z0, c->volume_path, "z, y, x");
+        for (int64_t i = 0; !s && i < n; i++)
+            rows[i] = (float)(rows[i] * c->value_scale);
         return s;
-    for (int i = 0; i < 3; i++)
-        d->truth.spacing[i] = voxel;
+    }
     if (c->phantom == CBCT_PHANTOM_WALNUT)
-        return cbct_phantom_walnut(&d->geom.vol, c->seed, d->truth.data);
+        return cbct_phantom_walnut_rows(vg, c->seed, z0, nz, rows);
     cbct_ellipsoid e[MAX_ELLIPSOIDS];
     int n = 0;
-    s = cbct_phantom_shepp_logan(SHEPP_LOGAN_RADIUS_FRACTION * SCENE_EXTENT_MM,
-                                 SHEPP_LOGAN_VALUE_PER_MM, e, MAX_ELLIPSOIDS, &n);
+    cbct_status s = cbct_phantom_shepp_logan(SHEPP_LOGAN_RADIUS_FRACTION * SCENE_EXTENT_MM,
+                                             SHEPP_LOGAN_VALUE_PER_MM, e, MAX_ELLIPSOIDS, &n);
+    return s ? s : cbct_phantom_voxelize_rows(e, n, vg, PHANTOM_SUPERSAMPLE, z0, nz, rows);
+}
+
+/* The whole ground truth: rows [0, depth) of truth_rows. */
+static cbct_status make_truth(const cbct_recon_config *c, recon_dataset *d)
+{
+    cbct_volume_header h;
+    memset(&h, 0, sizeof h);
+    cbct_status s = truth_geometry(c, &h, &d->geom);
+    const int64_t *shape = d->geom.vol.shape;
     if (s == CBCT_OK)
-        s = cbct_phantom_voxelize(e, n, &d->geom.vol, PHANTOM_SUPERSAMPLE, d->truth.data);
+        s = cbct_array_create(&d->truth, shape[0], shape[1], shape[2], "ground truth");
+    for (int i = 0; s == CBCT_OK && i < 3; i++)
+        d->truth.spacing[i] = d->geom.vol.voxel_size[i];
+    if (s == CBCT_OK)
+        s = truth_rows(c, &h, &d->geom.vol, 0, shape[0], d->truth.data);
     return s;
 }
 
@@ -178,46 +198,6 @@ static cbct_status load_walnut(const cbct_recon_config *c, recon_dataset *d)
 
 /* ---- A volume split over ranks: each rank makes only its rows ---------------- */
 
-/* The scan geometry and the phantom's or file's voxel grid, before any
- * voxel is made. */
-static cbct_status slab_geometry(const cbct_recon_config *c, cbct_volume_header *h,
-                                 cbct_geometry *g)
-{
-    if (c->source == CBCT_SOURCE_VOLUME) {
-        cbct_status s = cbct_volume_read_header(c->volume_path, h);
-        return s ? s : fit_geometry(c, h->shape, h->spacing, g);
-    }
-    int64_t largest = c->shape[0];
-    for (int i = 1; i < 3; i++)
-        largest = c->shape[i] > largest ? c->shape[i] : largest;
-    double voxel = SCENE_EXTENT_MM / (double)largest;
-    double voxel_mm[3] = {voxel, voxel, voxel};
-    return fit_geometry(c, c->shape, voxel_mm, g);
-}
-
-/* Rows [z0, z0 + nz) of the ground truth: the same values as make_truth. */
-static cbct_status slab_truth(const cbct_recon_config *c, const cbct_volume_header *h,
-                              const cbct_volume_geom *vg, int64_t z0, int64_t nz, float *rows)
-{
-    if (c->source == CBCT_SOURCE_VOLUME) {
-        cbct_status s = cbct_volume_read_slices(c->volume_path, h, z0, nz, rows);
-        int64_t n = nz * vg->shape[1] * vg->shape[2], rows_shape[3] = {nz, vg->shape[1],
-                                                                        vg->shape[2]};
-        if (!s)
-            s = cli_check_finite(rows, rows_shape, z0, c->volume_path, "z, y, x");
-        for (int64_t i = 0; !s && i < n; i++)
-            rows[i] = (float)(rows[i] * c->value_scale);
-        return s;
-    }
-    if (c->phantom == CBCT_PHANTOM_WALNUT)
-        return cbct_phantom_walnut_rows(vg, c->seed, z0, nz, rows);
-    cbct_ellipsoid e[MAX_ELLIPSOIDS];
-    int n = 0;
-    cbct_status s = cbct_phantom_shepp_logan(SHEPP_LOGAN_RADIUS_FRACTION * SCENE_EXTENT_MM,
-                                             SHEPP_LOGAN_VALUE_PER_MM, e, MAX_ELLIPSOIDS, &n);
-    return s ? s : cbct_phantom_voxelize_rows(e, n, vg, PHANTOM_SUPERSAMPLE, z0, nz, rows);
-}
-
 /* With distribute_volume on several ranks, a phantom or a volume file is
  * made slab by slab: rank r voxelises (or reads) its rows only and
  * projects them; the partial projections are summed over ranks, then the
@@ -227,7 +207,7 @@ static cbct_status build_split(const cbct_recon_config *c, cbct_comm *comm, reco
 {
     cbct_volume_header h;
     memset(&h, 0, sizeof h);
-    cbct_status s = slab_geometry(c, &h, &d->geom);
+    cbct_status s = truth_geometry(c, &h, &d->geom);
     cbct_operator_opts oo;
     if (!s)
         s = recon_dist_operator_opts(c, &d->geom, comm, &oo);
@@ -238,7 +218,7 @@ static cbct_status build_split(const cbct_recon_config *c, cbct_comm *comm, reco
     for (int i = 0; !s && i < 3; i++)
         d->truth.spacing[i] = d->geom.vol.voxel_size[i];
     if (!s)
-        s = slab_truth(c, &h, &d->geom.vol, z0, nz, d->truth.data);
+        s = truth_rows(c, &h, &d->geom.vol, z0, nz, d->truth.data);
     if (!s)
         s = cbct_array_create(&d->proj, d->geom.n_views, d->geom.det_rows, d->geom.det_cols,
                               "projections");
