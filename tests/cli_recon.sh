@@ -36,6 +36,18 @@ solver: {CGLS: {max_iterations: 4}}
 YML
 run "recon cgls" recon "$T/cgls.yml" -o "$T/cgls" --quiet
 check "cgls record has 4 iterations" test "$(grep -c '"iteration":' "$T/cgls/record.json")" -eq 4
+# the CGLS block's own options: clamped >= 0, damped, stopped by the
+# discrepancy principle on noisy data before its 30 iterations
+cat >"$T/cgls_opts.yml" <<'YML'
+dataset: {tomography_3d: {phantom: shepp-logan, shape: [16, 16, 16], num_projections: 10,
+                          noise: {photons: 300}}}
+solver: {CGLS: {max_iterations: 30, nonnegative: true, damping: 0.001, discrepancy: 1.0}}
+YML
+run "recon cgls options" recon "$T/cgls_opts.yml" -o "$T/cgls_opts" --quiet
+run "info cgls nonnegative" info "$T/cgls_opts/recon.npy" &&
+    check "cgls result clamped >= 0" grep -qE 'values +min [0-9]' "$T/out"
+n_its=$(grep -c '"iteration":' "$T/cgls_opts/record.json")
+check "discrepancy principle stopped cgls early ($n_its of 30)" test "$n_its" -lt 30
 
 # --- a volume file as the source, with noise, SIRT from FDK -----------------------
 run "phantom volume" phantom --shape 16,16,16 -o "$T/v.npy"

@@ -1,4 +1,5 @@
-/* The pseudo_inverse_* keys of the solver block: defaults (the reference's
+/* The pseudo_inverse_* keys of the solver block and the CGLS/SIRT blocks'
+ * own nonnegative, damping and discrepancy: defaults (the reference's
  * pseudo-inverse), mapping, the noise level taken from dataset noise, and
  * errors naming the file, line and key. */
 #include <stdio.h>
@@ -40,6 +41,23 @@ int main(void)
     CHECK(c.pinv.nonnegative == 0 && c.pinv.damping == 0.0025 && c.pinv.discrepancy == 1.1);
     CHECK(c.pinv.start == CBCT_INIT_FDK && c.pinv.photons == 2000);
 
+    /* The least-squares solvers' own keys. */
+    CHECK_OK(parse("dataset: {tomography_3d: {}}\nsolver: {CGLS: }\n", &c));
+    CHECK(c.nonnegative == 0 && c.damping == 0 && c.discrepancy == 0);
+    CHECK_OK(parse("dataset: {tomography_3d: {noise: {photons: 500}}}\nsolver:\n  CGLS:\n"
+                   "    nonnegative: true\n    damping: 0.01\n    discrepancy: 1.2\n", &c));
+    CHECK(c.nonnegative == 1 && c.damping == 0.01 && c.discrepancy == 1.2);
+    CHECK(c.pinv.photons == 500);
+    CHECK_OK(parse("dataset: {tomography_3d: {}}\nsolver: {SIRT: {nonnegative: true}}\n", &c));
+    CHECK(c.nonnegative == 1);
+    CHECK_FAILS(parse("dataset: {tomography_3d: {}}\nsolver:\n  SIRT:\n"
+                      "    damping: 0.01\n", &c),
+                CBCT_ERR_ARG, "t.yml:4: solver.SIRT.damping: only for CGLS");
+    CHECK_FAILS(parse("dataset: {tomography_3d: {}}\nsolver:\n  CGLS:\n"
+                      "    damping: -1\n", &c),
+                CBCT_ERR_ARG, "t.yml:4: solver.CGLS.damping: expected a number in [0, 1]");
+    CHECK_FAILS(parse("dataset: {tomography_3d: {}}\nsolver: {FDK: {nonnegative: true}}\n", &c),
+                CBCT_ERR_ARG, "solver.FDK.nonnegative: unknown key");
     CHECK_FAILS(parse("dataset: {tomography_3d: {}}\nsolver:\n  CGLS:\n"
                       "    pseudo_inverse_damping: 2\n", &c),
                 CBCT_ERR_ARG, "t.yml:4: solver.CGLS.pseudo_inverse_damping: expected a number "
@@ -82,6 +100,12 @@ int main(void)
     CHECK_FAILS(parse(text, &c), CBCT_ERR_ARG,
                 "t.yml:5: solver.CGLS.pseudo_inverse_discrepancy: the discrepancy principle "
                 "needs the noise level");
+    snprintf(text, sizeof text,
+             "dataset: {tomography_3d: {projections: '%s', geometry_file: '%s'}}\n"
+             "solver:\n  CGLS:\n    discrepancy: 1\n", proj, geom);
+    CHECK_FAILS(parse(text, &c), CBCT_ERR_ARG,
+                "t.yml:4: solver.CGLS.discrepancy: the discrepancy principle needs the noise "
+                "level");
     unlink(proj);
     unlink(geom);
     return check_summary("test_config_pseudo_inverse");

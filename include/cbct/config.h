@@ -60,6 +60,12 @@ typedef struct cbct_recon_config {
     cbct_init init_method;
     int max_iterations;
     double tolerance;        /* 0 = solver default, < 0 = off */
+    /* CGLS and SIRT blocks (docs/config.md): clamp x >= 0 (CGLS after its
+     * last iteration, SIRT after each); CGLS only: Tikhonov damping relative
+     * to ||A^T A||, and the discrepancy principle's factor tau (0 = off) */
+    int nonnegative;
+    double damping;
+    double discrepancy;
     double denoiser_sigma;
     double denoiser_lambda;  /* denoiser_lambda_relaxation */
     cbct_pnp_lambda_mode mode;

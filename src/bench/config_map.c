@@ -185,8 +185,24 @@ static cbct_status map_distribution(cfg_doc *d, yaml_node_t *p, const char *path
     return s;
 }
 
-/* pseudo_inverse_*; the discrepancy principle needs the noise level, known
- * only for simulated noise (dataset noise.photons, mapped before). */
+/* The discrepancy principle (key `key` of block `path`) needs the noise
+ * level, known only for simulated noise (dataset noise.photons, mapped
+ * before) or noise-free simulated data. */
+static cbct_status need_noise_level(cfg_doc *d, yaml_node_t *p, const char *path,
+                                    const char *key, const cbct_recon_config *c)
+{
+    int simulated = c->source == CBCT_SOURCE_PHANTOM || c->source == CBCT_SOURCE_VOLUME;
+    if (simulated || c->photons > 0)
+        return CBCT_OK;
+    char key_path[96];
+    snprintf(key_path, sizeof key_path, "%s.%s", path, key);
+    return cfg_fail(d, cfg_get(d, p, key), key_path,
+                    "the discrepancy principle needs the noise level, known only for "
+                    "simulated data (" DS ".noise.photons); with measured projections stop "
+                    "by the iteration count or use damping");
+}
+
+/* pseudo_inverse_* */
 static cbct_status map_pseudo_inverse(cfg_doc *d, yaml_node_t *p, const char *path,
                                       cbct_recon_config *c)
 {
@@ -203,17 +219,34 @@ static cbct_status map_pseudo_inverse(cfg_doc *d, yaml_node_t *p, const char *pa
     if (s == CBCT_OK) /* a factor tau of the noise norm; usual values 1 to 1.5 */
         s = cfg_double(d, p, path, "pseudo_inverse_discrepancy", 0, 100, 0,
                        &c->pinv.discrepancy);
-    int simulated = c->source == CBCT_SOURCE_PHANTOM || c->source == CBCT_SOURCE_VOLUME;
-    if (s == CBCT_OK && c->pinv.discrepancy > 0 && !simulated && !(c->photons > 0)) {
-        char key[96];
-        snprintf(key, sizeof key, "%s.pseudo_inverse_discrepancy", path);
-        s = cfg_fail(d, cfg_get(d, p, "pseudo_inverse_discrepancy"), key,
-                     "the discrepancy principle needs the noise level, known only for "
-                     "simulated data (" DS ".noise.photons); with measured projections use "
-                     "pseudo_inverse_iterations or pseudo_inverse_damping");
-    }
+    if (s == CBCT_OK && c->pinv.discrepancy > 0)
+        s = need_noise_level(d, p, path, "pseudo_inverse_discrepancy", c);
     c->pinv.max_iterations = (int)iterations;
     c->pinv.start = start ? CBCT_INIT_FDK : CBCT_INIT_ZEROS;
+    return s;
+}
+
+/* The CGLS and SIRT blocks' own options: nonnegative (both), damping and
+ * discrepancy (CGLS; the same meaning as the pseudo_inverse_ keys). */
+static cbct_status map_least_squares(cfg_doc *d, yaml_node_t *p, const char *path,
+                                     cbct_recon_config *c)
+{
+    cbct_status s = cfg_bool(d, p, path, "nonnegative", &c->nonnegative);
+    if (s == CBCT_OK) /* relative to ||A^T A||, as pseudo_inverse_damping */
+        s = cfg_double(d, p, path, "damping", 0, 1, 0, &c->damping);
+    if (s == CBCT_OK) /* tau, as pseudo_inverse_discrepancy */
+        s = cfg_double(d, p, path, "discrepancy", 0, 100, 0, &c->discrepancy);
+    const char *cgls_only = cfg_get(d, p, "damping")       ? "damping"
+                            : cfg_get(d, p, "discrepancy") ? "discrepancy"
+                                                           : NULL;
+    char key[96];
+    if (s == CBCT_OK && cgls_only && c->solver != CBCT_SOLVER_CGLS) {
+        snprintf(key, sizeof key, "%s.%s", path, cgls_only);
+        s = cfg_fail(d, cfg_get(d, p, cgls_only), key,
+                     "only for CGLS (SIRT takes nonnegative, max_iterations and tolerance)");
+    }
+    if (s == CBCT_OK && c->discrepancy > 0)
+        s = need_noise_level(d, p, path, "discrepancy", c);
     return s;
 }
 
@@ -224,6 +257,7 @@ cbct_status cfg_map_solver(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c)
         "denoiser_lambda_relaxation", "patch_size", "overlap", "max_batch_size", "mode", "clip",
         DIST_KEYS, PINV_KEYS, NULL};
     static const char *const iter_keys[] = {"init_method", "max_iterations", "tolerance",
+                                            "nonnegative", "damping", "discrepancy",
                                             DIST_KEYS, PINV_KEYS, NULL};
     static const char *const fdk_keys[] = {DIST_KEYS, NULL};
     static const char *const denoisers[] = {"drunet", NULL};
@@ -302,6 +336,8 @@ cbct_status cfg_map_solver(cfg_doc *d, yaml_node_t *root, cbct_recon_config *c)
     }
     if (s == CBCT_OK)
         s = map_pseudo_inverse(d, p, path, c);
+    if (s == CBCT_OK)
+        s = map_least_squares(d, p, path, c);
     if (s != CBCT_OK)
         return s;
     c->init_method = (cbct_init)init;

@@ -68,6 +68,27 @@ static cbct_status initialize(const cbct_recon_config *c, recon_dataset *d, cbct
     return s;
 }
 
+/* The CGLS and SIRT blocks' options onto the solver's: damping relative to
+ * ||A^T A|| becomes mu in mm^2, the discrepancy factor tau times the
+ * expected noise norm of the dataset's photon count. */
+static cbct_status least_squares_opts(const cbct_recon_config *c, cbct_operator *op,
+                                      const float *y, cbct_solver_opts *so)
+{
+    cbct_status s = CBCT_OK;
+    so->nonnegative = c->nonnegative;
+    if (c->damping > 0) {
+        double L = 0;
+        s = cbct_operator_norm(op, &c->pinv.norm, &L, NULL);
+        so->damping = c->damping * L;
+    }
+    if (s == CBCT_OK && c->discrepancy > 0) {
+        double delta = 0;
+        s = cbct_noise_norm_poisson(op, y, c->pinv.photons, &delta);
+        so->discrepancy = c->discrepancy * delta;
+    }
+    return s;
+}
+
 cbct_status recon_solve(const cbct_recon_config *c, recon_dataset *d, cbct_array *init,
                          cbct_array *x, recon_run *r, const cbct_solver_state *resume)
 {
@@ -117,6 +138,10 @@ cbct_status recon_solve(const cbct_recon_config *c, recon_dataset *d, cbct_array
                            /* a state after iteration 0 is the init itself */
                            .resume = resume && resume->iteration > 0 ? resume : NULL};
     r->max_iterations = c->max_iterations;
+    if (c->solver == CBCT_SOLVER_CGLS || c->solver == CBCT_SOLVER_SIRT)
+        s = least_squares_opts(c, op, d->proj.data, &so);
+    if (s != CBCT_OK)
+        goto done;
     double t0 = cbct_seconds();
     if (c->solver == CBCT_SOLVER_CGLS)
         s = cbct_solve_cgls(op, d->proj.data, &so, x->data);
