@@ -227,12 +227,16 @@ int main(int argc, char **argv)
         int64_t c_out;
     } ops[] = {
         {"conv3 64->64 8x128x128", CBCT_NN_OP_CONV3, {1, 64, 8, 128, 128, NULL}, 64},
+        {"conv3 128->128 4x64x64", CBCT_NN_OP_CONV3, {1, 128, 4, 64, 64, NULL}, 128},
+        {"conv3 16->16 16x128x128", CBCT_NN_OP_CONV3, {1, 16, 16, 128, 128, NULL}, 16},
+        {"conv3 32->32 8x64x64", CBCT_NN_OP_CONV3, {1, 32, 8, 64, 64, NULL}, 32},
         {"conv3 512->512 1x16x16", CBCT_NN_OP_CONV3, {1, 512, 1, 16, 16, NULL}, 512},
         {"conv3 256->256 2x32x32", CBCT_NN_OP_CONV3, {1, 256, 2, 32, 32, NULL}, 256},
         {"down2 64->128 8x128x128", CBCT_NN_OP_DOWN2, {1, 64, 8, 128, 128, NULL}, 128},
         {"up2 128->64 4x64x64", CBCT_NN_OP_UP2, {1, 128, 4, 64, 64, NULL}, 64},
     };
     const cbct_nn_kernels *tables[] = {
+        &cbct_nn_kernels_winograd,
 #ifdef CBCT_HAVE_DNNL
         &cbct_nn_kernels_dnnl_all,
 #endif
@@ -271,8 +275,9 @@ int main(int argc, char **argv)
     for (int m = model_only && model ? 1 : 0; m < 2 && nets[m]; m++)
         for (int p = 0; p < 1 + large; p++)
             for (int b = 0; b < 3; b++)
-                time_network(nets[m], names[m], CBCT_NN_KERNEL_FAST, batches[b], patches[p][0],
-                             patches[p][1], patches[p][2], sgemm);
+                for (int k = 0; k < 2; k++) /* Winograd and direct side by side */
+                    time_network(nets[m], names[m], k ? CBCT_NN_KERNEL_DIRECT : CBCT_NN_KERNEL_FAST,
+                                 batches[b], patches[p][0], patches[p][1], patches[p][2], sgemm);
     if (reference && !model_only)
         time_network(nets[0], names[0], CBCT_NN_KERNEL_REFERENCE, 1, 8, 128, 128, sgemm);
     printf("\n  ]\n}\n");

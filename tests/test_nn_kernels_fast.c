@@ -4,7 +4,8 @@
  * accumulation on and off. Also: the same bits for 1, 2 and 3 threads,
  * no write past scratch_bytes (exact tracked allocations under ASan, and
  * a guard zone), scratch of a few MiB per thread for full-size layers,
- * and an output that is overwritten, never read, without accumulation. */
+ * an output that is overwritten, never read, without accumulation, and
+ * Winograd's slice-range calls equal to its whole-tensor call bit for bit. */
 #include <math.h>
 #include <omp.h>
 
@@ -126,6 +127,8 @@ static void check_scratch_size(const cbct_nn_kernels *k)
     if (k != &cbct_nn_kernels_gemm) /* slabs + weights of 512 x 512 x 27 + scratchpad */
         limit = 2 * (size_t)CBCT_DNNL_SLAB_BYTES + 29 * mib + limit;
 #endif
+    if (k == &cbct_nn_kernels_winograd) /* transformed weights up to 256^2 x 64 floats */
+        limit += (size_t)omp_get_num_procs() * 2 * mib + 16 * mib;
     const cbct_nn_tensor top = {1, 64, 8, 128, 128, NULL}, deep = {1, 512, 1, 16, 16, NULL};
     const cbct_nn_tensor wide = {1, 64, 1, 512, 512, NULL};
     CHECK(k->scratch_bytes(CBCT_NN_OP_CONV3, &top, 64, 3) <= limit);
@@ -135,13 +138,49 @@ static void check_scratch_size(const cbct_nn_kernels *k)
     CHECK(k->scratch_bytes(CBCT_NN_OP_UP2, &deep, 256, 2) <= limit);
 }
 
+/* conv3_slices: output slices computed two at a time from bands of input
+ * slices (as the slab-wise ResBlock reads them) into a band of output
+ * slices give the bits of the whole-tensor call. */
+static void check_slices(const cbct_nn_kernels *k)
+{
+    const int64_t n = 2, c_in = 16, c_out = 8, d = 7, h = 9, w = 11, plane = h * w;
+    cbct_nn_tensor in = {n, c_in, d, h, w, nn_test_random_floats(n * c_in * d * plane, 31)};
+    float *weight = nn_test_random_floats(c_out * c_in * 27, 32);
+    cbct_nn_tensor whole = {n, c_out, d, h, w, malloc((size_t)(n * c_out * d * plane) * 4)};
+    const size_t bytes = k->scratch_bytes(CBCT_NN_OP_CONV3, &in, c_out, 3);
+    float *scratch = cbct_alloc(bytes, "test scratch");
+    CHECK(k->slices_apply(&in, c_out, 3));
+    k->conv3(&in, weight, 3, &whole, 0, scratch);
+    /* input band: slices [z0 - 1, z0 + 3); output band: slices [z0, z0 + 2) */
+    cbct_nn_tensor band_in = {n, c_in, 4, h, w, malloc((size_t)(n * c_in * 4 * plane) * 4)};
+    cbct_nn_tensor band_out = {n, c_out, 2, h, w, malloc((size_t)(n * c_out * 2 * plane) * 4)};
+    int same = 1;
+    for (int64_t z0 = 0; z0 < d; z0 += 2) {
+        const int64_t z1 = z0 + 2 < d ? z0 + 2 : d;
+        for (int64_t bc = 0; bc < n * c_in; bc++)
+            for (int64_t i = 0; i < 4; i++) {
+                const int64_t z = z0 - 1 + i;
+                float *dst = band_in.data + (bc * 4 + i) * plane;
+                for (int64_t j = 0; j < plane; j++) /* outside: garbage, never read */
+                    dst[j] = z >= 0 && z < d ? in.data[(bc * d + z) * plane + j] : NAN;
+            }
+        k->conv3_slices(&band_in, z0 - 1, d, weight, &band_out, z0, z0, z1, 0, scratch);
+        for (int64_t bc = 0; bc < n * c_out; bc++)
+            same &= memcmp(band_out.data + bc * 2 * plane, whole.data + (bc * d + z0) * plane,
+                           (size_t)((z1 - z0) * plane) * 4) == 0;
+    }
+    CHECK_MSG(same, "%s: conv3_slices differs from the whole-tensor conv3", k->name);
+    cbct_free(scratch);
+    free(in.data), free(weight), free(whole.data), free(band_in.data), free(band_out.data);
+}
+
 int main(void)
 {
 #ifdef CBCT_HAVE_DNNL
     const cbct_nn_kernels *tables[] = {&cbct_nn_kernels_gemm, &cbct_nn_kernels_dnnl_all,
-                                       &cbct_nn_kernels_dnnl};
+                                       &cbct_nn_kernels_dnnl, &cbct_nn_kernels_winograd};
 #else
-    const cbct_nn_kernels *tables[] = {&cbct_nn_kernels_gemm};
+    const cbct_nn_kernels *tables[] = {&cbct_nn_kernels_gemm, &cbct_nn_kernels_winograd};
 #endif
     const cbct_nn_kernels *fast = cbct_nn_kernels_get(CBCT_NN_KERNEL_FAST);
     CHECK(fast == tables[sizeof tables / sizeof *tables - 1]);
@@ -154,6 +193,10 @@ int main(void)
         {1, 80, 16, 2, 4, 5, 3},    /* 2 depth chunks */
         {1, 16, 256, 1, 4, 4, 3},   /* output channels in 2 groups */
         {1, 1, 16, 2, 1, 1, 3},
+        /* Winograd: odd sizes (partial tiles), several row blocks per
+         * slice and tasks, channels of the shipped net's levels */
+        {1, 64, 64, 3, 37, 41, 3},  {2, 16, 32, 4, 30, 200, 3}, {1, 128, 128, 2, 9, 9, 3},
+        {1, 300, 2, 1, 3, 3, 3},    /* 300 x 2 x 64: within the Winograd weight limit */
     };
     const shape down2[] = {
         {1, 1, 16, 1, 8, 10, 1}, {2, 3, 33, 1, 7, 9, 1}, {1, 33, 3, 1, 4, 600, 1},
@@ -176,6 +219,8 @@ int main(void)
         for (size_t i = 0; i < sizeof up2 / sizeof *up2; i++)
             compare(k, CBCT_NN_OP_UP2, &up2[i], 0);
         check_scratch_size(k);
+        if (k->conv3_slices)
+            check_slices(k);
 
         /* Element-wise ops: exact, including -0 and values around 0. */
         nn_test_check_add_relu(k, 21, 22, 1);

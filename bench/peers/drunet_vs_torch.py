@@ -12,7 +12,8 @@ its metadata), then for each patch and batch size times:
     are loaded before; the peak is reset through /proc/self/clear_refs);
   - cbct (bench/bench_drunet --model FILE --model-only [--large]): seconds,
     tracked peak bytes (activations and kernel scratch; the weights
-    excluded).
+    excluded), with the default kernels (Winograd for the 3x3x3 layers) and
+    the direct ones (oneDNN) side by side.
 Prints JSON with the ratios (speed-up = torch seconds / cbct seconds, in wall
 and in CPU time of each process; memory = cbct peak / torch peak), cbct's
 GFLOP/s against the sgemm rate bench_drunet measures in the same run, and
@@ -165,17 +166,26 @@ def main():
                               "--threads", str(args.threads)] + large,
                              check=True, capture_output=True, text=True, env=env)
         bench = json.loads(out.stdout)
-        ours = {(",".join(str(v) for v in r["patch"]), r["batch"]): r for r in bench["networks"]}
+        # per case the default (Winograd) kernels first, then the direct ones
+        ours, direct = {}, {}
+        for r in bench["networks"]:
+            key = (",".join(str(v) for v in r["patch"]), r["batch"])
+            (direct if key in ours else ours)[key] = r
     rows = []
     for patch in patches:
         for batch in batches:
             t, o = torch_runs[(patch, batch)], ours.get((patch, batch))
             if o is None:
                 continue
+            d = direct.get((patch, batch), {})
             rows.append({"patch": parse_patch(patch), "batch": batch,
+                         "cbct_kernels": o["kernel"],
                          "torch_seconds": round(t["seconds"], 3),
                          "cbct_seconds": o["seconds"],
                          "speedup": round(t["seconds"] / o["seconds"], 2),
+                         "cbct_direct_seconds": d.get("seconds"),
+                         "speedup_direct": round(t["seconds"] / d["seconds"], 2) if d else None,
+                         "cbct_direct_tracked_peak_bytes": d.get("tracked_peak_bytes"),
                          # CPU seconds of each process (all threads): on a
                          # shared machine they depend much less on the load.
                          "torch_cpu_seconds": round(t["cpu_seconds"], 3),

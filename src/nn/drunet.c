@@ -58,6 +58,7 @@ const cbct_drunet_config *cbct_drunet_get_config(const cbct_drunet *net)
 
 void cbct_drunet_set_kernel(cbct_drunet *net, cbct_nn_kernel kernel)
 {
-    if (net && (kernel == CBCT_NN_KERNEL_FAST || kernel == CBCT_NN_KERNEL_REFERENCE))
+    if (net && (kernel == CBCT_NN_KERNEL_FAST || kernel == CBCT_NN_KERNEL_REFERENCE ||
+                kernel == CBCT_NN_KERNEL_DIRECT))
         net->kernel = kernel;
 }

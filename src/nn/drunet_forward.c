@@ -3,10 +3,13 @@
  * (counting bytes, computing nothing) to predict the peak exactly.
  *
  * Live tensors at the widest point (level 0, c0 channels, S voxels per
- * sample): the skip x1, the running x and the ResBlock temporary t, i.e.
- * 3 * n * c0 * S floats. A ResBlock whose input it may overwrite adds its
- * second convolution into x in place (x += conv(relu(conv(x)))), so it
- * needs one temporary, not two. */
+ * sample): the skip x1, the running x and the ResBlock temporary t. A
+ * ResBlock adds its second convolution into x in place
+ * (x += conv(relu(conv(x)))), so it needs one temporary, not two; with
+ * kernels that convolve some slices at a time (Winograd), the temporary is
+ * a band of 2 RES_SLAB + 1 slices that moves along z instead of a whole
+ * tensor (res_block_slabs), so the widest point holds about 2.3 tensors
+ * instead of 3. */
 #include <math.h>
 #include <string.h>
 
@@ -97,10 +100,86 @@ static cbct_status conv_layer(run_state *r, const cbct_nn_tensor *in, cbct_nn_te
     return CBCT_OK;
 }
 
+/* Output slices per step of a slab-wise ResBlock: one Winograd tile. */
+#define RES_SLAB 2
+
+static void move_slices(cbct_nn_tensor *t, int64_t from, int64_t count)
+{
+    const int64_t plane = t->h * t->w;
+    for (int64_t bc = 0; bc < t->n * t->c; bc++) {
+        float *base = t->data + bc * t->d * plane;
+        memmove(base, base + from * plane, (size_t)(count * plane) * sizeof(float));
+    }
+}
+
+/* x += conv2(relu(conv1(x))) in place, slab by slab along z. The band t
+ * holds relu(conv1(x)) on slices [t0, t0 + band) of the volume: for output
+ * slices [z0, z1) conv2 needs t on [z0 - 1, z1 + 1), and t on [z1, z1 +
+ * RES_SLAB) is computed before x[z0, z1) is overwritten, from x slices
+ * [z1 - 1, ...) that are still the block's input. Each value is the one the
+ * whole-tensor calls give (the kernels' tiles are the same). */
+static cbct_status res_block_slabs(run_state *r, const cbct_nn_conv *c1,
+                                   const cbct_nn_conv *c2)
+{
+    cbct_nn_tensor *x = &r->x.t;
+    const int64_t depth = x->d, band = depth + 1 < 2 * RES_SLAB + 1 ? depth + 1
+                                                                    : 2 * RES_SLAB + 1;
+    buffer scratch = {{0}, 0};
+    size_t scratch_bytes = r->k->scratch_bytes(CBCT_NN_OP_CONV3, x, x->c, 3);
+    cbct_status s = buffer_alloc(r, &r->t, x->n, x->c, band, x->h, x->w,
+                                 "DRUNet ResBlock band");
+    if (!s)
+        s = buffer_alloc(r, &scratch, 1, 1, 1, 1,
+                         (int64_t)((scratch_bytes + sizeof(float) - 1) / sizeof(float)),
+                         "DRUNet kernel scratch");
+    if (!s && !r->dry_run) {
+        cbct_nn_tensor *t = &r->t.t;
+        int64_t t0 = -1; /* slice of the volume in t's slice 0 */
+        int64_t end = depth < RES_SLAB ? depth : RES_SLAB;
+        r->k->conv3_slices(x, 0, depth, c1->weight, t, t0, 0, end, 0, scratch.t.data);
+        cbct_nn_relu_slices(t, 0 - t0, end - t0);
+        for (int64_t z0 = 0; z0 < depth; z0 += RES_SLAB) {
+            const int64_t z1 = z0 + RES_SLAB < depth ? z0 + RES_SLAB : depth;
+            if (z1 < depth) {
+                end = z1 + RES_SLAB < depth ? z1 + RES_SLAB : depth;
+                r->k->conv3_slices(x, 0, depth, c1->weight, t, t0, z1, end, 0,
+                                   scratch.t.data);
+                cbct_nn_relu_slices(t, z1 - t0, end - t0);
+            }
+            r->k->conv3_slices(t, t0, depth, c2->weight, x, 0, z0, z1, 1, scratch.t.data);
+            move_slices(t, z1 - 1 - t0, end - (z1 - 1));
+            t0 = z1 - 1;
+        }
+    }
+    buffer_free(r, &scratch);
+    buffer_free(r, &r->t);
+    return s;
+}
+
 /* nb ResBlocks, result in r->x. `input` is r->x (updated in place) or a
  * skip tensor, which is kept. */
 static cbct_status res_blocks(run_state *r, buffer *input)
 {
+    const cbct_nn_tensor *in_t = &input->t;
+    if (r->k->conv3_slices && r->net->config.dims == 3 &&
+        r->k->slices_apply(in_t, in_t->c, 3)) {
+        if (input != &r->x) { /* x = the skip, then in place */
+            cbct_status s = buffer_alloc(r, &r->x, in_t->n, in_t->c, in_t->d, in_t->h, in_t->w,
+                                         "DRUNet activation");
+            if (s)
+                return s;
+            if (!r->dry_run)
+                memcpy(r->x.t.data, in_t->data, (size_t)cbct_nn_numel(in_t) * sizeof(float));
+        }
+        for (int i = 0; i < r->net->config.nb; i++) {
+            const cbct_nn_conv *c1 = &r->net->convs[r->next_conv];
+            cbct_status s = res_block_slabs(r, c1, c1 + 1);
+            r->next_conv += 2;
+            if (s)
+                return s;
+        }
+        return CBCT_OK;
+    }
     for (int i = 0; i < r->net->config.nb; i++) {
         buffer *src = i == 0 ? input : &r->x;
         const cbct_nn_tensor *s_t = &src->t;

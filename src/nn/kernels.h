@@ -43,12 +43,21 @@ typedef struct cbct_nn_kernels {
     void (*add)(cbct_nn_tensor *x, const cbct_nn_tensor *y); /* x += y */
     /* Bytes of scratch that `op` needs for this input and c_out. */
     size_t (*scratch_bytes)(cbct_nn_op op, const cbct_nn_tensor *in, int64_t c_out, int k_d);
+    /* Optional (NULL in tables without it): conv3 of some slices, as
+     * cbct_winograd_conv3_slices, for the layers where slices_apply() says
+     * so; lets a ResBlock run slab by slab (src/nn/drunet_forward.c). */
+    void (*conv3_slices)(const cbct_nn_tensor *in, int64_t in_z0, int64_t depth,
+                         const float *weight, cbct_nn_tensor *out, int64_t out_z0,
+                         int64_t z_begin, int64_t z_end, int accumulate, float *scratch);
+    int (*slices_apply)(const cbct_nn_tensor *in, int64_t c_out, int k_d);
 } cbct_nn_kernels;
 
 /* The element-wise ops every table shares (src/nn/elementwise.c): memory
  * bound, each element independent, so any split between threads is exact. */
 void cbct_nn_relu(cbct_nn_tensor *x);                        /* x = max(x, 0) */
 void cbct_nn_add(cbct_nn_tensor *x, const cbct_nn_tensor *y); /* x += y */
+/* x = max(x, 0) on slices [z0, z1) of every sample and channel. */
+void cbct_nn_relu_slices(cbct_nn_tensor *x, int64_t z0, int64_t z1);
 
 /* The table for a choice; CBCT_NN_KERNEL_FAST is the fastest available. */
 const cbct_nn_kernels *cbct_nn_kernels_get(cbct_nn_kernel which);
@@ -58,6 +67,23 @@ extern const cbct_nn_kernels cbct_nn_kernels_reference;
 /* im2col + single-threaded OpenBLAS sgemm per task, tasks in parallel
  * (src/nn/conv_gemm*.c): the FAST choice without oneDNN. */
 extern const cbct_nn_kernels cbct_nn_kernels_gemm;
+/* conv3 by Winograd F(2x2x2, 3x3x3) on OpenBLAS (src/nn/conv_winograd.c)
+ * where it applies (3D, transformed weights of at most 64 x 256 x 256
+ * floats), the base FAST table (oneDNN or im2col) for the rest. */
+extern const cbct_nn_kernels cbct_nn_kernels_winograd;
+int cbct_winograd_applies(const cbct_nn_tensor *in, int64_t c_out, int k_d);
+size_t cbct_winograd_scratch_bytes(const cbct_nn_tensor *in, int64_t c_out);
+/* Some slices of a Winograd conv3, for layers where it applies: in holds
+ * slices [in_z0, in_z0 + in->d) of a volume `depth` slices deep (zero
+ * padding outside [0, depth) only; every other slice that output slices
+ * [z_begin, z_end) need must be in `in`), out holds slices [out_z0,
+ * out_z0 + out->d); output slices [z_begin, z_end) are written (added, when
+ * `accumulate`). z_begin must be even: the values are then bit-identical to
+ * those of the whole-volume call. Scratch: cbct_winograd_scratch_bytes of
+ * the whole volume's shape (enough for any part). */
+void cbct_winograd_conv3_slices(const cbct_nn_tensor *in, int64_t in_z0, int64_t depth,
+                                const float *weight, cbct_nn_tensor *out, int64_t out_z0,
+                                int64_t z_begin, int64_t z_end, int accumulate, float *scratch);
 #ifdef CBCT_HAVE_DNNL
 /* Built with -DCBCT_DNNL=ON (src/nn/conv_dnnl*.c): conv3 on oneDNN over
  * channel-blocked slabs, down2 and up2 on the gemm kernels, which are
