@@ -1,17 +1,21 @@
 /* Times DRUNet inference on the CPU and prints JSON:
  *   - this machine's sgemm rate (OpenBLAS, 2048^3, --threads threads),
  *     the yardstick of the convolutions (target: half of it);
- *   - each kernel op alone, fast table and reference: conv3 64->64 on
- *     8x128x128, conv3 512->512 on 1x16x16, down2 64->128, up2 128->64;
+ *   - each kernel op alone, every table: conv3 at the channel counts of
+ *     the full-size and the shipped nets' levels, down2 64->128, up2 128->64;
  *   - a full-size 3D DRUNet (64/128/256/512, nb 4, random weights), and
  *     the model of --model, on patches 8x128x128 (and 8x256x256 with
  *     --large) at batch 1, 2, 4: seconds, patch voxels per second,
  *     GFLOP/s, fraction of the sgemm rate, tracked and RSS peaks;
- *   - the reference kernels on the smallest case (--no-reference skips it:
- *     about ten times slower).
+ *   - the reference kernels on the single ops and the smallest network case
+ *     (--no-reference skips them: about ten times slower).
+ * Each network case runs with the default kernels (Winograd for the 3D
+ * 3x3x3 layers) and the direct ones (oneDNN / im2col) side by side.
  * GFLOP counts the convolutions the network runs, on the padded shape
  * (deepinv pads sizes under 32, so 8 slices run as 16): 2 c_in c_out
- * taps per output voxel (per input voxel for the transposed conv).
+ * taps per output voxel (per input voxel for the transposed conv), the
+ * direct method's count whatever the kernel: for Winograd, whose GEMMs do
+ * 64 / 216 of those multiplications, it is an effective rate.
  *
  * Usage: bench_drunet [--large] [--threads T] [--no-reference] [--ops-only]
  *                     [--model PATH [--model-only]]
@@ -242,7 +246,8 @@ int main(int argc, char **argv)
 #endif
         &cbct_nn_kernels_gemm, &cbct_nn_kernels_reference};
     const size_t n_ops = model_only ? 0 : sizeof ops / sizeof *ops;
-    const size_t n_tables = sizeof tables / sizeof *tables;
+    /* the reference loops (last) only without --no-reference */
+    const size_t n_tables = sizeof tables / sizeof *tables - (reference ? 0 : 1);
     for (size_t i = 0; i < n_ops; i++) {
         for (size_t t = 0; t < n_tables; t++) {
             double flops, cpu;

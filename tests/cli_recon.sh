@@ -29,6 +29,18 @@ check "record echoes the override" grep -qE '"max_iterations":[[:space:]]*3' "$T
 check "record has the version" grep -q '"version"' "$T/run/record.json"
 check "record has peak memory" grep -q '"rss_peak_bytes"' "$T/run/record.json"
 
+# --- the operator norm cache: a second run reads ||A^T A|| back, same bits ---------
+export CBCT_CACHE_DIR="$T/cache"
+run "recon norm cached 1" recon "$CONFIG" -o "$T/c1" "${TINY[@]}" &&
+    check "first run computes the norm" grep -q 'power iteration' "$T/err"
+check "cache file written" test -n "$(ls "$T/cache"/opnorm_*.txt 2>/dev/null)"
+run "recon norm cached 2" recon "$CONFIG" -o "$T/c2" "${TINY[@]}" &&
+    check "second run reads the cache" grep -q 'from the cache' "$T/err"
+check "record says cached (0 power iterations)" grep -qE '"norm_iterations":[[:space:]]*0' "$T/c2/record.json"
+check "cached norm gives the same bits" cmp -s "$T/c1/recon.npy" "$T/c2/recon.npy"
+check "uncached run gives the same bits" cmp -s "$T/run/recon.npy" "$T/c2/recon.npy"
+export CBCT_CACHE_DIR=
+
 # --- another solver, selected by a whole override block ---------------------------
 cat >"$T/cgls.yml" <<'YML'
 dataset: {tomography_3d: {phantom: shepp-logan, shape: [16, 16, 16], num_projections: 10}}

@@ -127,8 +127,8 @@ static void check_scratch_size(const cbct_nn_kernels *k)
     if (k != &cbct_nn_kernels_gemm) /* slabs + weights of 512 x 512 x 27 + scratchpad */
         limit = 2 * (size_t)CBCT_DNNL_SLAB_BYTES + 29 * mib + limit;
 #endif
-    if (k == &cbct_nn_kernels_winograd) /* transformed weights up to 256^2 x 64 floats */
-        limit += (size_t)omp_get_num_procs() * 2 * mib + 16 * mib;
+    if (k == &cbct_nn_kernels_winograd) /* transformed weights up to 128^2 x 64 floats */
+        limit += (size_t)omp_get_num_procs() * 2 * mib + 4 * mib;
     const cbct_nn_tensor top = {1, 64, 8, 128, 128, NULL}, deep = {1, 512, 1, 16, 16, NULL};
     const cbct_nn_tensor wide = {1, 64, 1, 512, 512, NULL};
     CHECK(k->scratch_bytes(CBCT_NN_OP_CONV3, &top, 64, 3) <= limit);
@@ -143,7 +143,7 @@ static void check_scratch_size(const cbct_nn_kernels *k)
  * slices give the bits of the whole-tensor call. */
 static void check_slices(const cbct_nn_kernels *k)
 {
-    const int64_t n = 2, c_in = 16, c_out = 8, d = 7, h = 9, w = 11, plane = h * w;
+    const int64_t n = 2, c_in = 16, c_out = 24, d = 7, h = 9, w = 11, plane = h * w;
     cbct_nn_tensor in = {n, c_in, d, h, w, nn_test_random_floats(n * c_in * d * plane, 31)};
     float *weight = nn_test_random_floats(c_out * c_in * 27, 32);
     cbct_nn_tensor whole = {n, c_out, d, h, w, malloc((size_t)(n * c_out * d * plane) * 4)};
@@ -196,7 +196,8 @@ int main(void)
         /* Winograd: odd sizes (partial tiles), several row blocks per
          * slice and tasks, channels of the shipped net's levels */
         {1, 64, 64, 3, 37, 41, 3},  {2, 16, 32, 4, 30, 200, 3}, {1, 128, 128, 2, 9, 9, 3},
-        {1, 300, 2, 1, 3, 3, 3},    /* 300 x 2 x 64: within the Winograd weight limit */
+        {1, 300, 2, 1, 3, 3, 3},    /* 600 channel pairs: Winograd */
+        {1, 200, 100, 2, 5, 6, 3},  /* 20000 pairs: the direct kernel */
     };
     const shape down2[] = {
         {1, 1, 16, 1, 8, 10, 1}, {2, 3, 33, 1, 7, 9, 1}, {1, 33, 3, 1, 4, 600, 1},

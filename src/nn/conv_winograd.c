@@ -21,8 +21,8 @@
  * Work is cut into tasks by shape only (sample, tile slice, block of tile
  * rows), each writing its own outputs with single-threaded GEMMs in a fixed
  * order: results are bit-identical for any thread count. 2D networks
- * (k_d = 1) and layers whose transformed weights would be large fall back to
- * the base table's conv3 (oneDNN when built with it, else im2col). */
+ * (k_d = 1) and layers outside the channel counts where it is faster fall
+ * back to the base table's conv3 (oneDNN when built with it, else im2col). */
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
@@ -33,16 +33,22 @@
 #define TILE 2          /* outputs per tile and axis */
 #define WINDOW 4        /* inputs per tile and axis: TILE + 3 - 1 */
 #define POSITIONS 64    /* WINDOW^3 transform positions xi */
-/* Target tiles per task, as the GEMM's columns: the task's transformed
- * input and products (64 x (c_in + c_out) x tiles floats) stay near 4 MiB,
- * within the L3 share of a core, and the GEMMs stay at least 32 wide. */
-#define TASK_BYTES (4u << 20)
+/* Target tiles per task, as the GEMMs' columns: the task's transformed
+ * input and products (64 x (c_in + c_out) x tiles floats) stay near 2 MiB,
+ * the L2 of a core and a half; measured on Zen 5 (one thread, 64 -> 64
+ * channels on 8 x 128 x 128): 0.136 s at 1-2 MiB, 0.150 s at 4 MiB, 0.198 s
+ * at 8 MiB. The GEMMs stay at least 32 wide. */
+#define TASK_BYTES (2u << 20)
 #define MIN_TILES 32
-#define MAX_TILES 256
-/* Transformed weights (64 c_out c_in floats) above this go to the base
- * kernel: 256 x 256 channels is 16 MiB, more than the activations of the
- * levels where such layers run (docs/denoiser.md, "Kernels"). */
-#define MAX_WEIGHT_FLOATS ((int64_t)POSITIONS * 256 * 256)
+#define MAX_TILES 1024
+/* Where Winograd beats the direct kernels (oneDNN), measured per layer on
+ * one thread (bench/bench_drunet, docs/denoiser_kernels.md): 64 -> 64
+ * channels 1.8x, 128 -> 128 1.5x, 32 -> 32 1.2x, 16 -> 16 0.95x (kept: it
+ * lets the widest level of the shipped net run its ResBlocks slab-wise),
+ * 256 -> 256 0.7x. So: from 16 x 16 to 128 x 128 channel pairs; not the
+ * head (2 -> c0) and tail (c0 -> 1) layers. */
+#define MIN_CHANNEL_PAIRS (16 * 16)
+#define MAX_CHANNEL_PAIRS (128 * 128)
 
 static const cbct_nn_kernels *base_table(void)
 {
@@ -56,7 +62,8 @@ static int64_t ceil_div(int64_t a, int64_t b)
 
 int cbct_winograd_applies(const cbct_nn_tensor *in, int64_t c_out, int k_d)
 {
-    return k_d == 3 && POSITIONS * c_out * in->c <= MAX_WEIGHT_FLOATS;
+    const int64_t pairs = c_out * in->c;
+    return k_d == 3 && pairs >= MIN_CHANNEL_PAIRS && pairs <= MAX_CHANNEL_PAIRS;
 }
 
 /* Which slices a call reads and writes, in the slices of the whole volume
@@ -79,11 +86,12 @@ typedef struct {
     int64_t slot_floats; /* per thread: V, M and the transform rows */
 } wino_plan;
 
-/* The transform rows of a task: two sets of 64 rows of tiles_x floats, and
- * one input row with a zero on each side and up to two at its end. */
+/* The transform rows of a task: two sets of 64 rows of tiles_x floats, one
+ * input row with a zero on each side and up to two at its end, and its even
+ * and odd elements (tiles_x + 1 each). */
 static int64_t row_floats(int64_t tiles_x)
 {
-    return 2 * POSITIONS * tiles_x + TILE * tiles_x + 2;
+    return 2 * POSITIONS * tiles_x + TILE * tiles_x + 2 + 2 * (tiles_x + 1);
 }
 
 static wino_plan plan_make(const cbct_nn_tensor *in, int64_t c_out, int64_t z_count)
@@ -153,6 +161,31 @@ static void transform_weights(const float *weight, int64_t c_out, int64_t c_in, 
     }
 }
 
+/* The 1D transforms on n values at a time (one per tile along x): the
+ * loops the compiler vectorises. */
+static inline void input_1d(const float *restrict d0, const float *restrict d1,
+                            const float *restrict d2, const float *restrict d3,
+                            float *restrict o0, float *restrict o1, float *restrict o2,
+                            float *restrict o3, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        o0[i] = d0[i] - d2[i];
+        o1[i] = d1[i] + d2[i];
+        o2[i] = d2[i] - d1[i];
+        o3[i] = d1[i] - d3[i];
+    }
+}
+
+static inline void output_1d(const float *restrict m0, const float *restrict m1,
+                             const float *restrict m2, const float *restrict m3,
+                             float *restrict y0, float *restrict y1, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        y0[i] = m0[i] + m1[i] + m2[i];
+        y1[i] = m1[i] - m2[i] - m3[i];
+    }
+}
+
 /* V[xi][ic][t] for the task's tiles: per input channel and tile row, the
  * 4 x 4 input rows (zero outside the volume) are transformed along x for
  * every tile of the row at once, then along y and z. `rows` holds
@@ -162,9 +195,12 @@ static void transform_input(const cbct_nn_tensor *in, const wino_range *g, int64
                             float *restrict v, float *restrict rows)
 {
     const int64_t tw = p->tiles_x, w = in->w, stride = in->c * p->tiles;
-    float *restrict tx_ = rows;                     /* [i][j][c][tx] after x */
-    float *restrict tzy = rows + POSITIONS * tw;    /* [i][b][c][tx] after y, then z */
-    float *restrict padded = tzy + POSITIONS * tw;  /* input x = -1 .. 2 tw */
+    const int64_t plane_yx = WINDOW * WINDOW * tw;
+    float *restrict after_x = rows;                      /* [i][j][c][tx] */
+    float *restrict after_y = rows + POSITIONS * tw;     /* [i][b][c][tx] */
+    float *restrict padded = after_y + POSITIONS * tw;   /* input x = -1 .. 2 tw */
+    float *restrict even = padded + TILE * tw + 2;       /* x = 2 t - 1, t = 0 .. tw */
+    float *restrict odd = even + tw + 1;                 /* x = 2 t */
     padded[0] = 0.0f;
     for (int64_t x = w + 1; x < TILE * tw + 2; x++)
         padded[x] = 0.0f;
@@ -175,45 +211,33 @@ static void transform_input(const cbct_nn_tensor *in, const wino_range *g, int64
             for (int i = 0; i < WINDOW; i++)
                 for (int j = 0; j < WINDOW; j++) {
                     const int64_t z = g->z_begin + TILE * tz - 1 + i, y = TILE * ty - 1 + j;
-                    float *o = tx_ + (i * WINDOW + j) * WINDOW * tw;
+                    float *o = after_x + (i * WINDOW + j) * WINDOW * tw;
                     if (z < 0 || z >= g->depth || y < 0 || y >= in->h) {
                         memset(o, 0, WINDOW * (size_t)tw * sizeof(float));
                         continue;
                     }
                     memcpy(padded + 1, plane + ((z - g->in_z0) * in->h + y) * w,
                            (size_t)w * sizeof(float));
-                    for (int64_t tx = 0; tx < tw; tx++) {
-                        const float *e = padded + TILE * tx; /* input x = 2 tx - 1 .. 2 tx + 2 */
-                        const float e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3];
-                        o[tx] = e0 - e2;
-                        o[tw + tx] = e1 + e2;
-                        o[2 * tw + tx] = e2 - e1;
-                        o[3 * tw + tx] = e1 - e3;
+                    for (int64_t t = 0; t <= tw; t++) {
+                        even[t] = padded[TILE * t];
+                        odd[t] = padded[TILE * t + 1];
                     }
+                    /* tile tx reads x = 2 tx - 1 .. 2 tx + 2 */
+                    input_1d(even, odd, even + 1, odd + 1, o, o + tw, o + 2 * tw, o + 3 * tw,
+                             tw);
                 }
-            /* along y: (i, j) rows -> (i, b) rows */
-            for (int i = 0; i < WINDOW; i++)
-                for (int64_t k = 0; k < WINDOW * tw; k++) {
-                    const float *s = tx_ + i * WINDOW * WINDOW * tw + k;
-                    const float d0 = s[0], d1 = s[WINDOW * tw], d2 = s[2 * WINDOW * tw],
-                                d3 = s[3 * WINDOW * tw];
-                    float *o = tzy + i * WINDOW * WINDOW * tw + k;
-                    o[0] = d0 - d2;
-                    o[WINDOW * tw] = d1 + d2;
-                    o[2 * WINDOW * tw] = d2 - d1;
-                    o[3 * WINDOW * tw] = d1 - d3;
-                }
-            /* along z, straight into V[xi][ic][r tw + tx] */
-            const int64_t plane_yx = WINDOW * WINDOW * tw;
-            for (int64_t k = 0; k < plane_yx; k++) {
-                const float d0 = tzy[k], d1 = tzy[plane_yx + k], d2 = tzy[2 * plane_yx + k],
-                            d3 = tzy[3 * plane_yx + k];
-                const int64_t yx = k / tw, tx = k % tw; /* yx = b * 4 + c */
-                float *o = v + (yx * in->c + ic) * p->tiles + r * tw + tx;
-                o[0] = d0 - d2;
-                o[WINDOW * WINDOW * stride] = d1 + d2;
-                o[2 * WINDOW * WINDOW * stride] = d2 - d1;
-                o[3 * WINDOW * WINDOW * stride] = d1 - d3;
+            for (int i = 0; i < WINDOW; i++) { /* along y: (i, j) rows -> (i, b) rows */
+                const float *s = after_x + i * plane_yx;
+                float *o = after_y + i * plane_yx;
+                const int64_t n = WINDOW * tw;
+                input_1d(s, s + n, s + 2 * n, s + 3 * n, o, o + n, o + 2 * n, o + 3 * n, n);
+            }
+            for (int64_t yx = 0; yx < WINDOW * WINDOW; yx++) { /* along z, into V */
+                const float *s = after_y + yx * tw;
+                float *o = v + (yx * in->c + ic) * p->tiles + r * tw;
+                const int64_t step = WINDOW * WINDOW * stride;
+                input_1d(s, s + plane_yx, s + 2 * plane_yx, s + 3 * plane_yx, o, o + step,
+                         o + 2 * step, o + 3 * step, tw);
             }
         }
     }
@@ -225,29 +249,27 @@ static void transform_output(const float *restrict m, const wino_range *g, int64
                              cbct_nn_tensor *out, int accumulate, float *restrict rows)
 {
     const int64_t tw = p->tiles_x, stride = out->c * p->tiles, plane_yx = WINDOW * WINDOW * tw;
-    float *restrict sz = rows;                     /* [a][y4][x4][tx] after z */
-    float *restrict sy = rows + 2 * plane_yx;      /* [a][b][x4][tx] after y */
+    float *restrict after_z = rows;                 /* [a][y4][x4][tx] */
+    float *restrict after_y = rows + 2 * plane_yx;  /* [a][b][x4][tx] */
+    float *restrict even = after_y + plane_yx;      /* outputs x = 2 tx */
+    float *restrict odd = even + tw;                /* outputs x = 2 tx + 1 */
+    const int64_t pairs = out->w / 2;               /* whole tiles along x */
     for (int64_t oc = 0; oc < out->c; oc++) {
         float *plane = cbct_nn_channel(out, b, oc);
         for (int64_t r = 0; r < n_rows; r++) {
             const int64_t ty = ty0 + r;
-            for (int64_t k = 0; k < plane_yx; k++) {
-                const int64_t yx = k / tw, tx = k % tw;
-                const float *s = m + (yx * out->c + oc) * p->tiles + r * tw + tx;
-                const float m0 = s[0], m1 = s[WINDOW * WINDOW * stride],
-                            m2 = s[2 * WINDOW * WINDOW * stride],
-                            m3 = s[3 * WINDOW * WINDOW * stride];
-                sz[k] = m0 + m1 + m2;
-                sz[plane_yx + k] = m1 - m2 - m3;
+            for (int64_t yx = 0; yx < WINDOW * WINDOW; yx++) { /* along z */
+                const float *s = m + (yx * out->c + oc) * p->tiles + r * tw;
+                const int64_t step = WINDOW * WINDOW * stride;
+                output_1d(s, s + step, s + 2 * step, s + 3 * step, after_z + yx * tw,
+                          after_z + plane_yx + yx * tw, tw);
             }
-            for (int a = 0; a < TILE; a++)
-                for (int64_t k = 0; k < WINDOW * tw; k++) {
-                    const float *s = sz + a * plane_yx + k;
-                    const float m0 = s[0], m1 = s[WINDOW * tw], m2 = s[2 * WINDOW * tw],
-                                m3 = s[3 * WINDOW * tw];
-                    sy[(a * TILE) * WINDOW * tw + k] = m0 + m1 + m2;
-                    sy[(a * TILE + 1) * WINDOW * tw + k] = m1 - m2 - m3;
-                }
+            for (int a = 0; a < TILE; a++) { /* along y */
+                const float *s = after_z + a * plane_yx;
+                const int64_t n = WINDOW * tw;
+                output_1d(s, s + n, s + 2 * n, s + 3 * n, after_y + a * TILE * n,
+                          after_y + (a * TILE + 1) * n, n);
+            }
             for (int a = 0; a < TILE; a++) {
                 const int64_t z = g->z_begin + TILE * tz + a;
                 if (z >= g->z_end)
@@ -256,22 +278,23 @@ static void transform_output(const float *restrict m, const wino_range *g, int64
                     const int64_t y = TILE * ty + bb;
                     if (y >= out->h)
                         break;
-                    const float *s = sy + (a * TILE + bb) * WINDOW * tw;
-                    float *dst = plane + ((z - g->out_z0) * out->h + y) * out->w;
-                    for (int64_t tx = 0; tx < tw; tx++) {
-                        const float m0 = s[tx], m1 = s[tw + tx], m2 = s[2 * tw + tx],
-                                    m3 = s[3 * tw + tx];
-                        const float y0 = m0 + m1 + m2, y1 = m1 - m2 - m3;
-                        const int64_t x = TILE * tx;
-                        if (accumulate) {
-                            dst[x] += y0;
-                            if (x + 1 < out->w)
-                                dst[x + 1] += y1;
-                        } else {
-                            dst[x] = y0;
-                            if (x + 1 < out->w)
-                                dst[x + 1] = y1;
+                    const float *s = after_y + (a * TILE + bb) * WINDOW * tw;
+                    float *restrict dst = plane + ((z - g->out_z0) * out->h + y) * out->w;
+                    output_1d(s, s + tw, s + 2 * tw, s + 3 * tw, even, odd, tw); /* along x */
+                    if (accumulate) {
+                        for (int64_t tx = 0; tx < pairs; tx++) {
+                            dst[TILE * tx] += even[tx];
+                            dst[TILE * tx + 1] += odd[tx];
                         }
+                        if (out->w % 2)
+                            dst[out->w - 1] += even[tw - 1];
+                    } else {
+                        for (int64_t tx = 0; tx < pairs; tx++) {
+                            dst[TILE * tx] = even[tx];
+                            dst[TILE * tx + 1] = odd[tx];
+                        }
+                        if (out->w % 2)
+                            dst[out->w - 1] = even[tw - 1];
                     }
                 }
             }

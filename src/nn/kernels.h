@@ -68,8 +68,8 @@ extern const cbct_nn_kernels cbct_nn_kernels_reference;
  * (src/nn/conv_gemm*.c): the FAST choice without oneDNN. */
 extern const cbct_nn_kernels cbct_nn_kernels_gemm;
 /* conv3 by Winograd F(2x2x2, 3x3x3) on OpenBLAS (src/nn/conv_winograd.c)
- * where it applies (3D, transformed weights of at most 64 x 256 x 256
- * floats), the base FAST table (oneDNN or im2col) for the rest. */
+ * where it applies and is faster (3D, 16 x 16 to 128 x 128 channel pairs),
+ * the DIRECT table (oneDNN or im2col) for the rest. */
 extern const cbct_nn_kernels cbct_nn_kernels_winograd;
 int cbct_winograd_applies(const cbct_nn_tensor *in, int64_t c_out, int k_d);
 size_t cbct_winograd_scratch_bytes(const cbct_nn_tensor *in, int64_t c_out);

@@ -39,6 +39,10 @@ typedef struct recon_run {
     cbct_iteration_stats *iters; /* one per iteration */
     int n_iters, cap_iters;
     double seconds_init, seconds_solver, seconds_write, seconds_total;
+    /* ||A^T A|| when the run needed it: value (mm^2), seconds, power
+     * iterations (0 = read from the cache, docs/solvers.md) */
+    double operator_norm, seconds_norm;
+    int norm_iterations;
     double init_psnr_db, init_ssim, final_psnr_db, final_ssim; /* NAN without truth */
     int quiet;
     int max_iterations;

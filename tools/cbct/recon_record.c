@@ -121,6 +121,11 @@ cbct_status recon_record_write(const char *path, const cbct_recon_config *c,
     cJSON_AddNumberToObject(t, "iterations", r->n_iters);
     cJSON_AddNumberToObject(t, "seconds_dataset", d->seconds);
     cJSON_AddNumberToObject(t, "seconds_init", r->seconds_init);
+    if (r->operator_norm > 0) {
+        cJSON_AddNumberToObject(t, "operator_norm", r->operator_norm);
+        cJSON_AddNumberToObject(t, "seconds_norm", r->seconds_norm);
+        cJSON_AddNumberToObject(t, "norm_iterations", r->norm_iterations);
+    }
     cJSON_AddNumberToObject(t, "seconds_solver", r->seconds_solver);
     cJSON_AddNumberToObject(t, "seconds_total", r->seconds_total);
     cJSON_AddNumberToObject(t, "init_psnr", r->init_psnr_db);
