@@ -1,5 +1,9 @@
 /* cbct: the command-line tool. Dispatches sub-commands; each one lives in
  * its own cmd_<name>.c and parses its options with args.c. */
+#include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -78,8 +82,24 @@ static int run_help(cli_context *ctx, int argc, char **argv)
     return c->run(ctx, 2, help_argv);
 }
 
+/* Large buffers (DRUNet activations, projections, gradients) are allocated
+ * and freed many times in a run. glibc serves blocks above its mmap
+ * threshold (at most 32 MiB) with fresh mappings whose pages fault and are
+ * zeroed again at each first touch: 118 M page faults and 8% of the CPU
+ * time of a reference-size PnP run (docs/performance.md). Keep every block
+ * in the heap instead, and do not give the heap back while running; the
+ * resident peak is the same, the tracked figures are unchanged. */
+static void keep_large_blocks_in_heap(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, INT_MAX);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    keep_large_blocks_in_heap();
     cli_context ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.t_start = cbct_seconds();
