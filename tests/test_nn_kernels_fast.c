@@ -151,6 +151,8 @@ static void check_slices(const cbct_nn_kernels *k)
     float *scratch = cbct_alloc(bytes, "test scratch");
     CHECK(k->slices_apply(&in, c_out, 3));
     k->conv3(&in, weight, 3, &whole, 0, scratch);
+    float *prepared = malloc(k->prepared_floats(c_in, c_out) * sizeof(float));
+    k->prepare_weights(weight, c_in, c_out, prepared);
     /* input band: slices [z0 - 1, z0 + 3); output band: slices [z0, z0 + 2) */
     cbct_nn_tensor band_in = {n, c_in, 4, h, w, malloc((size_t)(n * c_in * 4 * plane) * 4)};
     cbct_nn_tensor band_out = {n, c_out, 2, h, w, malloc((size_t)(n * c_out * 2 * plane) * 4)};
@@ -164,7 +166,7 @@ static void check_slices(const cbct_nn_kernels *k)
                 for (int64_t j = 0; j < plane; j++) /* outside: garbage, never read */
                     dst[j] = z >= 0 && z < d ? in.data[(bc * d + z) * plane + j] : NAN;
             }
-        k->conv3_slices(&band_in, z0 - 1, d, weight, &band_out, z0, z0, z1, 0, scratch);
+        k->conv3_slices(&band_in, z0 - 1, d, prepared, &band_out, z0, z0, z1, 0, scratch);
         for (int64_t bc = 0; bc < n * c_out; bc++)
             same &= memcmp(band_out.data + bc * 2 * plane, whole.data + (bc * d + z0) * plane,
                            (size_t)((z1 - z0) * plane) * 4) == 0;
@@ -172,6 +174,7 @@ static void check_slices(const cbct_nn_kernels *k)
     CHECK_MSG(same, "%s: conv3_slices differs from the whole-tensor conv3", k->name);
     cbct_free(scratch);
     free(in.data), free(weight), free(whole.data), free(band_in.data), free(band_out.data);
+    free(prepared);
 }
 
 int main(void)

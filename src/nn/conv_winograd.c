@@ -129,36 +129,66 @@ size_t cbct_winograd_scratch_bytes(const cbct_nn_tensor *in, int64_t c_out)
            sizeof(float);
 }
 
-/* U[xi][co][ci] = (G g G^T)[xi] for the 3 x 3 x 3 kernel g of (co, ci). */
+/* Channel pairs transformed together: their 64 values per position are
+ * then stored as 64 runs of PAIR_BLOCK consecutive floats instead of 64
+ * scattered floats per pair (which cost a cache miss each once U outgrows
+ * the cache: 16 MiB at 256 x 256 channels). */
+#define PAIR_BLOCK 16
+
+/* u (64 x PAIR_BLOCK) [xi][k] = (G g G^T)[xi] of the 3 x 3 x 3 kernel g. */
+static void transform_kernel(const float *g, int64_t k, float u[POSITIONS][PAIR_BLOCK])
+{
+    float gx[3][3][WINDOW], gy[3][WINDOW][WINDOW];
+    for (int z = 0; z < 3; z++)
+        for (int y = 0; y < 3; y++) {
+            const float *r = g + (z * 3 + y) * 3;
+            gx[z][y][0] = r[0];
+            gx[z][y][1] = 0.5f * (r[0] + r[1] + r[2]);
+            gx[z][y][2] = 0.5f * (r[0] - r[1] + r[2]);
+            gx[z][y][3] = r[2];
+        }
+    for (int z = 0; z < 3; z++)
+        for (int x = 0; x < WINDOW; x++) {
+            gy[z][0][x] = gx[z][0][x];
+            gy[z][1][x] = 0.5f * (gx[z][0][x] + gx[z][1][x] + gx[z][2][x]);
+            gy[z][2][x] = 0.5f * (gx[z][0][x] - gx[z][1][x] + gx[z][2][x]);
+            gy[z][3][x] = gx[z][2][x];
+        }
+    for (int y = 0; y < WINDOW; y++)
+        for (int x = 0; x < WINDOW; x++) {
+            const float a = gy[0][y][x], b = gy[1][y][x], c = gy[2][y][x];
+            const float t[WINDOW] = {a, 0.5f * (a + b + c), 0.5f * (a - b + c), c};
+            for (int z = 0; z < WINDOW; z++)
+                u[(z * WINDOW + y) * WINDOW + x][k] = t[z];
+        }
+}
+
+/* U[xi][co][ci] = (G g G^T)[xi] for the kernel g of (co, ci); an orphaned
+ * OpenMP for (call it inside a parallel region, or alone). */
 static void transform_weights(const float *weight, int64_t c_out, int64_t c_in, float *u)
 {
+    const int64_t pairs = c_out * c_in;
 #pragma omp for schedule(static)
-    for (int64_t pair = 0; pair < c_out * c_in; pair++) {
-        const float *g = weight + pair * 27;
-        float gx[3][3][WINDOW], gy[3][WINDOW][WINDOW];
-        for (int z = 0; z < 3; z++)
-            for (int y = 0; y < 3; y++) {
-                const float *r = g + (z * 3 + y) * 3;
-                gx[z][y][0] = r[0];
-                gx[z][y][1] = 0.5f * (r[0] + r[1] + r[2]);
-                gx[z][y][2] = 0.5f * (r[0] - r[1] + r[2]);
-                gx[z][y][3] = r[2];
-            }
-        for (int z = 0; z < 3; z++)
-            for (int x = 0; x < WINDOW; x++) {
-                gy[z][0][x] = gx[z][0][x];
-                gy[z][1][x] = 0.5f * (gx[z][0][x] + gx[z][1][x] + gx[z][2][x]);
-                gy[z][2][x] = 0.5f * (gx[z][0][x] - gx[z][1][x] + gx[z][2][x]);
-                gy[z][3][x] = gx[z][2][x];
-            }
-        for (int y = 0; y < WINDOW; y++)
-            for (int x = 0; x < WINDOW; x++) {
-                const float a = gy[0][y][x], b = gy[1][y][x], c = gy[2][y][x];
-                const float t[WINDOW] = {a, 0.5f * (a + b + c), 0.5f * (a - b + c), c};
-                for (int z = 0; z < WINDOW; z++)
-                    u[((z * WINDOW + y) * WINDOW + x) * c_out * c_in + pair] = t[z];
-            }
+    for (int64_t p0 = 0; p0 < pairs; p0 += PAIR_BLOCK) {
+        const int64_t count = pairs - p0 < PAIR_BLOCK ? pairs - p0 : PAIR_BLOCK;
+        float block[POSITIONS][PAIR_BLOCK];
+        for (int64_t k = 0; k < count; k++)
+            transform_kernel(weight + (p0 + k) * 27, k, block);
+        for (int xi = 0; xi < POSITIONS; xi++)
+            memcpy(u + xi * pairs + p0, block[xi], (size_t)count * sizeof(float));
     }
+}
+
+size_t cbct_winograd_weight_floats(int64_t c_in, int64_t c_out)
+{
+    return (size_t)(POSITIONS * c_out * c_in);
+}
+
+void cbct_winograd_prepare_weights(const float *weight, int64_t c_in, int64_t c_out,
+                                   float *prepared)
+{
+#pragma omp parallel
+    transform_weights(weight, c_out, c_in, prepared);
 }
 
 /* The 1D transforms on n values at a time (one per tile along x): the
@@ -302,19 +332,22 @@ static void transform_output(const float *restrict m, const wino_range *g, int64
     }
 }
 
+/* The convolution of range g; `prepared` (the transformed weights) or, when
+ * NULL, `weight` transformed into the scratch first. */
 static void run(const cbct_nn_tensor *in, const wino_range *g, const float *weight,
-                cbct_nn_tensor *out, int accumulate, float *scratch)
+                const float *prepared, cbct_nn_tensor *out, int accumulate, float *scratch)
 {
     const wino_plan p = plan_make(in, out->c, g->z_end - g->z_begin);
     const int64_t c_in = in->c, c_out = out->c;
-    float *u = scratch;
     float *slot0 = scratch + weight_floats(in, c_out);
+    const float *u = prepared ? prepared : scratch;
     int threads = omp_get_max_threads();
     threads = threads < slots(&p) ? threads : slots(&p);
     cbct_gemm_single_threaded_blas();
 #pragma omp parallel num_threads(threads)
     {
-        transform_weights(weight, c_out, c_in, u); /* ends with the for's barrier */
+        if (!prepared) /* ends with the for's barrier */
+            transform_weights(weight, c_out, c_in, scratch);
         float *v = slot0 + p.slot_floats * omp_get_thread_num();
         float *m = v + POSITIONS * c_in * p.tiles;
         float *rows = m + POSITIONS * c_out * p.tiles;
@@ -344,15 +377,15 @@ static void winograd_conv3(const cbct_nn_tensor *in, const float *weight, int k_
         return;
     }
     const wino_range whole = {0, in->d, 0, 0, in->d};
-    run(in, &whole, weight, out, accumulate, scratch);
+    run(in, &whole, weight, NULL, out, accumulate, scratch);
 }
 
 void cbct_winograd_conv3_slices(const cbct_nn_tensor *in, int64_t in_z0, int64_t depth,
-                                const float *weight, cbct_nn_tensor *out, int64_t out_z0,
+                                const float *prepared, cbct_nn_tensor *out, int64_t out_z0,
                                 int64_t z_begin, int64_t z_end, int accumulate, float *scratch)
 {
     const wino_range g = {in_z0, depth, out_z0, z_begin, z_end};
-    run(in, &g, weight, out, accumulate, scratch);
+    run(in, &g, NULL, prepared, out, accumulate, scratch);
 }
 
 static size_t scratch_winograd(cbct_nn_op op, const cbct_nn_tensor *in, int64_t c_out, int k_d)
@@ -384,4 +417,6 @@ const cbct_nn_kernels cbct_nn_kernels_winograd = {
     .scratch_bytes = scratch_winograd,
     .conv3_slices = cbct_winograd_conv3_slices,
     .slices_apply = cbct_winograd_applies,
+    .prepared_floats = cbct_winograd_weight_floats,
+    .prepare_weights = cbct_winograd_prepare_weights,
 };

@@ -124,34 +124,43 @@ static cbct_status res_block_slabs(run_state *r, const cbct_nn_conv *c1,
     cbct_nn_tensor *x = &r->x.t;
     const int64_t depth = x->d, band = depth + 1 < 2 * RES_SLAB + 1 ? depth + 1
                                                                     : 2 * RES_SLAB + 1;
-    buffer scratch = {{0}, 0};
+    const int64_t prepared = (int64_t)r->k->prepared_floats(x->c, x->c);
+    buffer scratch = {{0}, 0}, w1 = {{0}, 0}, w2 = {{0}, 0};
     size_t scratch_bytes = r->k->scratch_bytes(CBCT_NN_OP_CONV3, x, x->c, 3);
     cbct_status s = buffer_alloc(r, &r->t, x->n, x->c, band, x->h, x->w,
                                  "DRUNet ResBlock band");
+    if (!s)
+        s = buffer_alloc(r, &w1, 1, 1, 1, 1, prepared, "DRUNet prepared weights");
+    if (!s)
+        s = buffer_alloc(r, &w2, 1, 1, 1, 1, prepared, "DRUNet prepared weights");
     if (!s)
         s = buffer_alloc(r, &scratch, 1, 1, 1, 1,
                          (int64_t)((scratch_bytes + sizeof(float) - 1) / sizeof(float)),
                          "DRUNet kernel scratch");
     if (!s && !r->dry_run) {
         cbct_nn_tensor *t = &r->t.t;
+        const float *u1 = w1.t.data, *u2 = w2.t.data;
+        r->k->prepare_weights(c1->weight, x->c, x->c, w1.t.data);
+        r->k->prepare_weights(c2->weight, x->c, x->c, w2.t.data);
         int64_t t0 = -1; /* slice of the volume in t's slice 0 */
         int64_t end = depth < RES_SLAB ? depth : RES_SLAB;
-        r->k->conv3_slices(x, 0, depth, c1->weight, t, t0, 0, end, 0, scratch.t.data);
+        r->k->conv3_slices(x, 0, depth, u1, t, t0, 0, end, 0, scratch.t.data);
         cbct_nn_relu_slices(t, 0 - t0, end - t0);
         for (int64_t z0 = 0; z0 < depth; z0 += RES_SLAB) {
             const int64_t z1 = z0 + RES_SLAB < depth ? z0 + RES_SLAB : depth;
             if (z1 < depth) {
                 end = z1 + RES_SLAB < depth ? z1 + RES_SLAB : depth;
-                r->k->conv3_slices(x, 0, depth, c1->weight, t, t0, z1, end, 0,
-                                   scratch.t.data);
+                r->k->conv3_slices(x, 0, depth, u1, t, t0, z1, end, 0, scratch.t.data);
                 cbct_nn_relu_slices(t, z1 - t0, end - t0);
             }
-            r->k->conv3_slices(t, t0, depth, c2->weight, x, 0, z0, z1, 1, scratch.t.data);
+            r->k->conv3_slices(t, t0, depth, u2, x, 0, z0, z1, 1, scratch.t.data);
             move_slices(t, z1 - 1 - t0, end - (z1 - 1));
             t0 = z1 - 1;
         }
     }
     buffer_free(r, &scratch);
+    buffer_free(r, &w2);
+    buffer_free(r, &w1);
     buffer_free(r, &r->t);
     return s;
 }

@@ -45,11 +45,14 @@ typedef struct cbct_nn_kernels {
     size_t (*scratch_bytes)(cbct_nn_op op, const cbct_nn_tensor *in, int64_t c_out, int k_d);
     /* Optional (NULL in tables without it): conv3 of some slices, as
      * cbct_winograd_conv3_slices, for the layers where slices_apply() says
-     * so; lets a ResBlock run slab by slab (src/nn/drunet_forward.c). */
+     * so, with weights prepared once by prepare_weights (prepared_floats
+     * floats); lets a ResBlock run slab by slab (src/nn/drunet_forward.c). */
     void (*conv3_slices)(const cbct_nn_tensor *in, int64_t in_z0, int64_t depth,
-                         const float *weight, cbct_nn_tensor *out, int64_t out_z0,
+                         const float *prepared, cbct_nn_tensor *out, int64_t out_z0,
                          int64_t z_begin, int64_t z_end, int accumulate, float *scratch);
     int (*slices_apply)(const cbct_nn_tensor *in, int64_t c_out, int k_d);
+    size_t (*prepared_floats)(int64_t c_in, int64_t c_out);
+    void (*prepare_weights)(const float *weight, int64_t c_in, int64_t c_out, float *prepared);
 } cbct_nn_kernels;
 
 /* The element-wise ops every table shares (src/nn/elementwise.c): memory
@@ -73,7 +76,12 @@ extern const cbct_nn_kernels cbct_nn_kernels_gemm;
 extern const cbct_nn_kernels cbct_nn_kernels_winograd;
 int cbct_winograd_applies(const cbct_nn_tensor *in, int64_t c_out, int k_d);
 size_t cbct_winograd_scratch_bytes(const cbct_nn_tensor *in, int64_t c_out);
-/* Some slices of a Winograd conv3, for layers where it applies: in holds
+/* The transformed weights of a Winograd conv3 (64 c_out c_in floats). */
+size_t cbct_winograd_weight_floats(int64_t c_in, int64_t c_out);
+void cbct_winograd_prepare_weights(const float *weight, int64_t c_in, int64_t c_out,
+                                   float *prepared);
+/* Some slices of a Winograd conv3 with prepared weights, for layers where
+ * it applies: in holds
  * slices [in_z0, in_z0 + in->d) of a volume `depth` slices deep (zero
  * padding outside [0, depth) only; every other slice that output slices
  * [z_begin, z_end) need must be in `in`), out holds slices [out_z0,
@@ -82,7 +90,7 @@ size_t cbct_winograd_scratch_bytes(const cbct_nn_tensor *in, int64_t c_out);
  * those of the whole-volume call. Scratch: cbct_winograd_scratch_bytes of
  * the whole volume's shape (enough for any part). */
 void cbct_winograd_conv3_slices(const cbct_nn_tensor *in, int64_t in_z0, int64_t depth,
-                                const float *weight, cbct_nn_tensor *out, int64_t out_z0,
+                                const float *prepared, cbct_nn_tensor *out, int64_t out_z0,
                                 int64_t z_begin, int64_t z_end, int accumulate, float *scratch);
 #ifdef CBCT_HAVE_DNNL
 /* Built with -DCBCT_DNNL=ON (src/nn/conv_dnnl*.c): conv3 on oneDNN over
