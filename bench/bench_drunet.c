@@ -17,8 +17,9 @@
  * direct method's count whatever the kernel: for Winograd, whose GEMMs do
  * 64 / 216 of those multiplications, it is an effective rate.
  *
- * Usage: bench_drunet [--large] [--threads T] [--no-reference] [--ops-only]
- *                     [--model PATH [--model-only]]
+ * Usage: bench_drunet [--large] [--threads T] [--repeat N] [--no-reference]
+ *                     [--ops-only] [--model PATH [--model-only]]
+ * --repeat N: each network case is the best of N forward passes (1).
  * --model-only times only the --model network (for bench/peers/, which
  * runs PyTorch on the same weights beside it). */
 #include <cblas.h>
@@ -156,7 +157,7 @@ typedef struct {
 
 /* One forward pass of `net` on a random batch; prints one JSON record. */
 static void time_network(cbct_drunet *net, const char *model, cbct_nn_kernel kernel, int64_t n,
-                         int64_t d, int64_t h, int64_t w, yardstick sgemm)
+                         int64_t d, int64_t h, int64_t w, int repeat, yardstick sgemm)
 {
     const cbct_drunet_config *cfg = cbct_drunet_get_config(net);
     cbct_drunet_set_kernel(net, kernel);
@@ -168,10 +169,15 @@ static void time_network(cbct_drunet *net, const char *model, cbct_nn_kernel ker
     size_t predicted = cbct_drunet_peak_bytes(net, n, d, h, w);
     size_t base = cbct_mem_current();
     cbct_mem_reset_peak();
-    double t0 = cbct_seconds(), c0 = cpu_seconds();
-    if (cbct_drunet_apply(net, in, n, d, h, w, 0.03f, out) != CBCT_OK)
-        die("cbct_drunet_apply");
-    double seconds = cbct_seconds() - t0, cpu = cpu_seconds() - c0;
+    double seconds = 0, cpu = 0; /* the best of `repeat` passes */
+    for (int i = 0; i < repeat; i++) {
+        double t0 = cbct_seconds(), c0 = cpu_seconds();
+        if (cbct_drunet_apply(net, in, n, d, h, w, 0.03f, out) != CBCT_OK)
+            die("cbct_drunet_apply");
+        double s = cbct_seconds() - t0, c = cpu_seconds() - c0;
+        seconds = i == 0 || s < seconds ? s : seconds;
+        cpu = i == 0 || c < cpu ? c : cpu;
+    }
     int64_t size[3];
     cbct_drunet_padded_shape(net, d, h, w, size);
     const double gflop = drunet_flops(cfg, n, size) * 1e-9;
@@ -194,7 +200,7 @@ static void time_network(cbct_drunet *net, const char *model, cbct_nn_kernel ker
 
 int main(int argc, char **argv)
 {
-    int large = 0, reference = 1, threads = 0, networks = 1, model_only = 0;
+    int large = 0, reference = 1, threads = 0, networks = 1, model_only = 0, repeat = 1;
     const char *model = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--large"))
@@ -207,11 +213,13 @@ int main(int argc, char **argv)
             model_only = 1;
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--repeat") && i + 1 < argc && atoi(argv[i + 1]) > 0)
+            repeat = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--model") && i + 1 < argc)
             model = argv[++i];
         else {
-            fprintf(stderr, "usage: bench_drunet [--large] [--threads T] [--no-reference] "
-                            "[--ops-only] [--model PATH [--model-only]]\n");
+            fprintf(stderr, "usage: bench_drunet [--large] [--threads T] [--repeat N] "
+                            "[--no-reference] [--ops-only] [--model PATH [--model-only]]\n");
             return 2;
         }
     }
@@ -282,9 +290,10 @@ int main(int argc, char **argv)
             for (int b = 0; b < 3; b++)
                 for (int k = 0; k < 2; k++) /* Winograd and direct side by side */
                     time_network(nets[m], names[m], k ? CBCT_NN_KERNEL_DIRECT : CBCT_NN_KERNEL_FAST,
-                                 batches[b], patches[p][0], patches[p][1], patches[p][2], sgemm);
+                                 batches[b], patches[p][0], patches[p][1], patches[p][2], repeat,
+                                 sgemm);
     if (reference && !model_only)
-        time_network(nets[0], names[0], CBCT_NN_KERNEL_REFERENCE, 1, 8, 128, 128, sgemm);
+        time_network(nets[0], names[0], CBCT_NN_KERNEL_REFERENCE, 1, 8, 128, 128, 1, sgemm);
     printf("\n  ]\n}\n");
     cbct_drunet_destroy(nets[0]);
     cbct_drunet_destroy(nets[1]);
