@@ -39,6 +39,11 @@ run "recon norm cached 2" recon "$CONFIG" -o "$T/c2" "${TINY[@]}" &&
 check "record says cached (0 power iterations)" grep -qE '"norm_iterations":[[:space:]]*0' "$T/c2/record.json"
 check "cached norm gives the same bits" cmp -s "$T/c1/recon.npy" "$T/c2/recon.npy"
 check "uncached run gives the same bits" cmp -s "$T/run/recon.npy" "$T/c2/recon.npy"
+: >"$T/not_a_folder" # a cache that cannot be written: a warning, the same result
+export CBCT_CACHE_DIR="$T/not_a_folder"
+run "recon norm cache unwritable" recon "$CONFIG" -o "$T/c3" "${TINY[@]}" &&
+    check "unwritable cache is a warning" grep -q 'continuing without the cache' "$T/err"
+check "unwritable cache gives the same bits" cmp -s "$T/c1/recon.npy" "$T/c3/recon.npy"
 export CBCT_CACHE_DIR=
 
 # --- another solver, selected by a whole override block ---------------------------

@@ -139,6 +139,8 @@ cbct_status cbct_operator_norm(cbct_operator *op, const cbct_norm_opts *opts, do
         if (s)
             return s;
         *L = op->norm;
+        if (iterations) /* also when the cache file then fails */
+            *iterations = used;
         if (path[0]) {
             s = cache_write(path, op->norm, used);
             if (s)

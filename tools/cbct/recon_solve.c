@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "recon.h"
 
@@ -32,8 +33,8 @@ static void norm_cache_dir(char *dir, size_t len)
             snprintf(dir, len, "%s/cbct", parent) >= (int)len)
             dir[0] = 0;
     }
-    if (dir[0] && mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        cbct_log(CBCT_LOG_INFO, "no operator norm cache: cannot make '%s': %s", dir,
+    if (dir[0] && ((mkdir(dir, 0755) != 0 && errno != EEXIST) || access(dir, W_OK) != 0)) {
+        cbct_log(CBCT_LOG_INFO, "no operator norm cache: cannot write to '%s': %s", dir,
                  strerror(errno));
         dir[0] = 0;
     }
@@ -52,6 +53,12 @@ static cbct_status operator_norm(const cbct_recon_config *c, cbct_operator *op, 
     o.cache_dir = dir[0] ? dir : NULL;
     double t0 = cbct_seconds();
     cbct_status s = cbct_operator_norm(op, &o, &r->operator_norm, &r->norm_iterations);
+    if (s == CBCT_ERR_IO && o.cache_dir) { /* the cache file only: L is remembered */
+        cbct_log(CBCT_LOG_WARN, "%s (continuing without the cache)", cbct_last_error());
+        cbct_clear_error();
+        o.cache_dir = NULL;
+        s = cbct_operator_norm(op, &o, &r->operator_norm, NULL);
+    }
     r->seconds_norm = cbct_seconds() - t0;
     if (s == CBCT_OK && !r->quiet)
         fprintf(stderr, "  ||A^T A|| = %.6g mm^2: %s (%.2f s)\n", r->operator_norm,
