@@ -60,7 +60,7 @@ static int64_t ceil_div(int64_t a, int64_t b)
     return (a + b - 1) / b;
 }
 
-int cbct_winograd_applies(const cbct_nn_tensor *in, int64_t c_out, int k_d)
+static int winograd_applies(const cbct_nn_tensor *in, int64_t c_out, int k_d)
 {
     const int64_t pairs = c_out * in->c;
     return k_d == 3 && pairs >= MIN_CHANNEL_PAIRS && pairs <= MAX_CHANNEL_PAIRS;
@@ -122,7 +122,7 @@ static size_t weight_floats(const cbct_nn_tensor *in, int64_t c_out)
     return (size_t)(POSITIONS * c_out * in->c);
 }
 
-size_t cbct_winograd_scratch_bytes(const cbct_nn_tensor *in, int64_t c_out)
+static size_t winograd_scratch_bytes(const cbct_nn_tensor *in, int64_t c_out)
 {
     const wino_plan p = plan_make(in, c_out, in->d);
     return (weight_floats(in, c_out) + (size_t)slots(&p) * (size_t)p.slot_floats) *
@@ -179,12 +179,12 @@ static void transform_weights(const float *weight, int64_t c_out, int64_t c_in, 
     }
 }
 
-size_t cbct_winograd_weight_floats(int64_t c_in, int64_t c_out)
+static size_t winograd_weight_floats(int64_t c_in, int64_t c_out)
 {
     return (size_t)(POSITIONS * c_out * c_in);
 }
 
-void cbct_winograd_prepare_weights(const float *weight, int64_t c_in, int64_t c_out,
+static void winograd_prepare_weights(const float *weight, int64_t c_in, int64_t c_out,
                                    float *prepared)
 {
 #pragma omp parallel
@@ -372,7 +372,7 @@ static void run(const cbct_nn_tensor *in, const wino_range *g, const float *weig
 static void winograd_conv3(const cbct_nn_tensor *in, const float *weight, int k_d,
                            cbct_nn_tensor *out, int accumulate, float *scratch)
 {
-    if (!cbct_winograd_applies(in, out->c, k_d)) {
+    if (!winograd_applies(in, out->c, k_d)) {
         base_table()->conv3(in, weight, k_d, out, accumulate, scratch);
         return;
     }
@@ -380,7 +380,7 @@ static void winograd_conv3(const cbct_nn_tensor *in, const float *weight, int k_
     run(in, &whole, weight, NULL, out, accumulate, scratch);
 }
 
-void cbct_winograd_conv3_slices(const cbct_nn_tensor *in, int64_t in_z0, int64_t depth,
+static void winograd_conv3_slices(const cbct_nn_tensor *in, int64_t in_z0, int64_t depth,
                                 const float *prepared, cbct_nn_tensor *out, int64_t out_z0,
                                 int64_t z_begin, int64_t z_end, int accumulate, float *scratch)
 {
@@ -390,8 +390,8 @@ void cbct_winograd_conv3_slices(const cbct_nn_tensor *in, int64_t in_z0, int64_t
 
 static size_t scratch_winograd(cbct_nn_op op, const cbct_nn_tensor *in, int64_t c_out, int k_d)
 {
-    if (op == CBCT_NN_OP_CONV3 && cbct_winograd_applies(in, c_out, k_d))
-        return cbct_winograd_scratch_bytes(in, c_out);
+    if (op == CBCT_NN_OP_CONV3 && winograd_applies(in, c_out, k_d))
+        return winograd_scratch_bytes(in, c_out);
     return base_table()->scratch_bytes(op, in, c_out, k_d);
 }
 
@@ -415,8 +415,8 @@ const cbct_nn_kernels cbct_nn_kernels_winograd = {
     .relu = cbct_nn_relu,
     .add = cbct_nn_add,
     .scratch_bytes = scratch_winograd,
-    .conv3_slices = cbct_winograd_conv3_slices,
-    .slices_apply = cbct_winograd_applies,
-    .prepared_floats = cbct_winograd_weight_floats,
-    .prepare_weights = cbct_winograd_prepare_weights,
+    .conv3_slices = winograd_conv3_slices,
+    .slices_apply = winograd_applies,
+    .prepared_floats = winograd_weight_floats,
+    .prepare_weights = winograd_prepare_weights,
 };

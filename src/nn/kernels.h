@@ -43,10 +43,17 @@ typedef struct cbct_nn_kernels {
     void (*add)(cbct_nn_tensor *x, const cbct_nn_tensor *y); /* x += y */
     /* Bytes of scratch that `op` needs for this input and c_out. */
     size_t (*scratch_bytes)(cbct_nn_op op, const cbct_nn_tensor *in, int64_t c_out, int k_d);
-    /* Optional (NULL in tables without it): conv3 of some slices, as
-     * cbct_winograd_conv3_slices, for the layers where slices_apply() says
-     * so, with weights prepared once by prepare_weights (prepared_floats
-     * floats); lets a ResBlock run slab by slab (src/nn/drunet_forward.c). */
+    /* Optional (NULL in tables without it; Winograd has it): conv3 of some
+     * slices, for the layers where slices_apply() says so, with weights
+     * prepared once by prepare_weights (prepared_floats floats); lets a
+     * ResBlock run slab by slab (src/nn/drunet_forward.c). `in` holds
+     * slices [in_z0, in_z0 + in->d) of a volume `depth` slices deep (zero
+     * padding outside [0, depth) only; every other slice that output slices
+     * [z_begin, z_end) need must be in `in`), `out` holds slices [out_z0,
+     * out_z0 + out->d); output slices [z_begin, z_end) are written (added,
+     * when `accumulate`). z_begin must be even: the values are then
+     * bit-identical to the whole-tensor conv3's. Scratch: scratch_bytes of
+     * the whole volume's shape (enough for any part). */
     void (*conv3_slices)(const cbct_nn_tensor *in, int64_t in_z0, int64_t depth,
                          const float *prepared, cbct_nn_tensor *out, int64_t out_z0,
                          int64_t z_begin, int64_t z_end, int accumulate, float *scratch);
@@ -68,34 +75,16 @@ const cbct_nn_kernels *cbct_nn_kernels_get(cbct_nn_kernel which);
 /* The plain loops (src/nn/conv_ref.c), the yardstick of the tests. */
 extern const cbct_nn_kernels cbct_nn_kernels_reference;
 /* im2col + single-threaded OpenBLAS sgemm per task, tasks in parallel
- * (src/nn/conv_gemm*.c): the FAST choice without oneDNN. */
+ * (src/nn/conv_gemm*.c): the DIRECT choice without oneDNN. */
 extern const cbct_nn_kernels cbct_nn_kernels_gemm;
 /* conv3 by Winograd F(2x2x2, 3x3x3) on OpenBLAS (src/nn/conv_winograd.c)
  * where it applies and is faster (3D, 16 x 16 to 128 x 128 channel pairs),
  * the DIRECT table (oneDNN or im2col) for the rest. */
 extern const cbct_nn_kernels cbct_nn_kernels_winograd;
-int cbct_winograd_applies(const cbct_nn_tensor *in, int64_t c_out, int k_d);
-size_t cbct_winograd_scratch_bytes(const cbct_nn_tensor *in, int64_t c_out);
-/* The transformed weights of a Winograd conv3 (64 c_out c_in floats). */
-size_t cbct_winograd_weight_floats(int64_t c_in, int64_t c_out);
-void cbct_winograd_prepare_weights(const float *weight, int64_t c_in, int64_t c_out,
-                                   float *prepared);
-/* Some slices of a Winograd conv3 with prepared weights, for layers where
- * it applies: in holds
- * slices [in_z0, in_z0 + in->d) of a volume `depth` slices deep (zero
- * padding outside [0, depth) only; every other slice that output slices
- * [z_begin, z_end) need must be in `in`), out holds slices [out_z0,
- * out_z0 + out->d); output slices [z_begin, z_end) are written (added, when
- * `accumulate`). z_begin must be even: the values are then bit-identical to
- * those of the whole-volume call. Scratch: cbct_winograd_scratch_bytes of
- * the whole volume's shape (enough for any part). */
-void cbct_winograd_conv3_slices(const cbct_nn_tensor *in, int64_t in_z0, int64_t depth,
-                                const float *prepared, cbct_nn_tensor *out, int64_t out_z0,
-                                int64_t z_begin, int64_t z_end, int accumulate, float *scratch);
 #ifdef CBCT_HAVE_DNNL
 /* Built with -DCBCT_DNNL=ON (src/nn/conv_dnnl*.c): conv3 on oneDNN over
  * channel-blocked slabs, down2 and up2 on the gemm kernels, which are
- * faster there: the FAST choice. `_all` runs every op on oneDNN (for the
+ * faster there: the DIRECT choice. `_all` runs every op on oneDNN (for the
  * benchmark and the tests). Both fall back to the gemm kernels where
  * oneDNN cannot build a primitive. */
 extern const cbct_nn_kernels cbct_nn_kernels_dnnl;
