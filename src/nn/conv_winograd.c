@@ -117,16 +117,17 @@ static int slots(const wino_plan *p)
     return p->tasks < processors ? (int)p->tasks : processors;
 }
 
-static size_t weight_floats(const cbct_nn_tensor *in, int64_t c_out)
+/* The transformed weights U: 64 c_out c_in floats. */
+static size_t winograd_weight_floats(int64_t c_in, int64_t c_out)
 {
-    return (size_t)(POSITIONS * c_out * in->c);
+    return (size_t)(POSITIONS * c_out * c_in);
 }
 
 static size_t winograd_scratch_bytes(const cbct_nn_tensor *in, int64_t c_out)
 {
     const wino_plan p = plan_make(in, c_out, in->d);
-    return (weight_floats(in, c_out) + (size_t)slots(&p) * (size_t)p.slot_floats) *
-           sizeof(float);
+    const size_t slot_floats = (size_t)slots(&p) * (size_t)p.slot_floats;
+    return (winograd_weight_floats(in->c, c_out) + slot_floats) * sizeof(float);
 }
 
 /* Channel pairs transformed together: their 64 values per position are
@@ -179,13 +180,8 @@ static void transform_weights(const float *weight, int64_t c_out, int64_t c_in, 
     }
 }
 
-static size_t winograd_weight_floats(int64_t c_in, int64_t c_out)
-{
-    return (size_t)(POSITIONS * c_out * c_in);
-}
-
 static void winograd_prepare_weights(const float *weight, int64_t c_in, int64_t c_out,
-                                   float *prepared)
+                                     float *prepared)
 {
 #pragma omp parallel
     transform_weights(weight, c_out, c_in, prepared);
@@ -339,7 +335,7 @@ static void run(const cbct_nn_tensor *in, const wino_range *g, const float *weig
 {
     const wino_plan p = plan_make(in, out->c, g->z_end - g->z_begin);
     const int64_t c_in = in->c, c_out = out->c;
-    float *slot0 = scratch + weight_floats(in, c_out);
+    float *slot0 = scratch + winograd_weight_floats(in->c, c_out);
     const float *u = prepared ? prepared : scratch;
     int threads = omp_get_max_threads();
     threads = threads < slots(&p) ? threads : slots(&p);
