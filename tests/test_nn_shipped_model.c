@@ -3,8 +3,12 @@
  * denoises a held-out walnut (seed 1001; training used seeds 1..8),
  * normalised to [0, 1] as the solver does, with Gaussian noise of sigma
  * 0.03: the PSNR (data range 1) rises by at least 1 dB, and at sigma 0.01
- * it does not fall. The model is found through CBCT_SOURCE_DIR (set by
- * tests/CMakeLists.txt), else relative to this file. */
+ * it does not fall. Also: the default kernels (Winograd at every level of
+ * this net, 16 to 128 channels) give the reference loops' output within
+ * 1e-4 of its range, the bound of the PyTorch check (the loops themselves
+ * are checked against PyTorch in test_nn_drunet_reference). The model is
+ * found through CBCT_SOURCE_DIR (set by tests/CMakeLists.txt), else
+ * relative to this file. */
 #include <stdint.h>
 
 #include "check.h"
@@ -85,6 +89,42 @@ static double psnr_gain(cbct_drunet *net, const cbct_array *clean, float sigma,
     return after - before;
 }
 
+/* Max |fast - reference| over the output range, on two windows of the
+ * noisy walnut of odd size (run padded to 16 x 24 x 24 as deepinv pads). */
+static double fast_vs_reference(cbct_drunet *net, const cbct_array *clean)
+{
+    enum { BATCH = 2, D = 11, H = 19, W = 23 };
+    const int64_t per = (int64_t)D * H * W;
+    float *in = malloc(BATCH * per * sizeof *in), *fast = malloc(BATCH * per * sizeof *fast);
+    float *ref = malloc(BATCH * per * sizeof *ref);
+    CHECK(in && fast && ref);
+    unsigned long long seed = 0x5eed0fa5ULL;
+    for (int b = 0; b < BATCH; b++)
+        for (int64_t z = 0; z < D; z++)
+            for (int64_t y = 0; y < H; y++)
+                for (int64_t x = 0; x < W; x++)
+                    in[b * per + (z * H + y) * W + x] =
+                        clean->data[((z + 10 * b) * SIDE + y + 5) * SIDE + x + 4] +
+                        0.03f * (float)gaussian(&seed);
+    cbct_drunet_set_kernel(net, CBCT_NN_KERNEL_FAST);
+    CHECK_OK(cbct_drunet_apply(net, in, BATCH, D, H, W, 0.03f, fast));
+    cbct_drunet_set_kernel(net, CBCT_NN_KERNEL_REFERENCE);
+    CHECK_OK(cbct_drunet_apply(net, in, BATCH, D, H, W, 0.03f, ref));
+    cbct_drunet_set_kernel(net, CBCT_NN_KERNEL_FAST);
+    float lo = ref[0], hi = ref[0];
+    double diff = 0.0;
+    for (int64_t i = 0; i < BATCH * per; i++) {
+        lo = fminf(lo, ref[i]);
+        hi = fmaxf(hi, ref[i]);
+        diff = fmax(diff, fabs((double)fast[i] - (double)ref[i]));
+    }
+    CHECK(hi > lo);
+    printf("fast kernels vs reference loops: max diff %.3g, %.2g of the range %.3g\n", diff,
+           diff / (hi - lo), (double)(hi - lo));
+    free(in), free(fast), free(ref);
+    return diff / (hi - lo);
+}
+
 int main(void)
 {
     char path[4096];
@@ -105,6 +145,9 @@ int main(void)
     CHECK_MSG(gain_03 >= 1.0, "gain %.2f dB at sigma 0.03, expected >= 1 dB", gain_03);
     double gain_01 = psnr_gain(net, &clean, 0.01f, 0x5eed0001ULL);
     CHECK_MSG(gain_01 > 0.0, "gain %.2f dB at sigma 0.01, expected > 0", gain_01);
+    double relative = fast_vs_reference(net, &clean);
+    CHECK_MSG(relative <= 1e-4, "fast kernels differ from the reference by %g of the range",
+              relative);
 
     cbct_array_destroy(&clean);
     cbct_drunet_destroy(net);

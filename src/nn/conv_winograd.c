@@ -1,22 +1,36 @@
 /* 3x3x3 convolution (stride 1, zero padding 1) by Winograd's minimal
- * filtering F(2x2x2, 3x3x3) (Lavin and Gray 2016, in 3D): each 2x2x2
- * block of outputs (a "tile") comes from the 4x4x4 input block around it as
+ * filtering (Lavin and Gray 2016), in 3D as F(2x4x4, 3x3x3): each tile of
+ * 2 x 4 x 4 outputs (z, y, x) comes from the 4 x 6 x 6 input block around
+ * it as
  *
  *     y = A^T [ (G g G^T) (.) (B^T d B) ] A        (applied along z, y, x)
  *
- * so that the 27 x 8 = 216 multiplications per tile, input channel and
- * output channel of the direct method become 64: the products for the 64
- * transform positions xi are 64 independent GEMMs
+ * with F(2, 3) along z and F(4, 3) along y and x, so that the 27 x 32 = 864
+ * multiplications per tile, input channel and output channel of the direct
+ * method become 144 (6x fewer; F(2x2x2) saved 3.4x): the products for the
+ * 144 transform positions xi are 144 independent GEMMs
  *
  *     M[xi] (c_out x tiles) = U[xi] (c_out x c_in) * V[xi] (c_in x tiles).
  *
+ * z keeps two outputs per tile so that the slab-wise ResBlocks
+ * (src/nn/drunet_forward.c) can ask for any even range of slices, and the
+ * patches are only 8-16 slices deep.
+ *
  * The 1D transforms (correlation, as PyTorch's convolution):
- *   input    B^T d = (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
- *   weights  G g   = (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2)
- *   output   A^T m = (m0 + m1 + m2, m1 - m2 - m3)
- * give y0 = g0 d0 + g1 d1 + g2 d2 and y1 = g0 d1 + g1 d2 + g2 d3 exactly in
- * real arithmetic; in float the error is a few ulps more than direct
- * summation (tests/test_nn_winograd.c bounds it against the reference).
+ *   F(2, 3)  input   B^T d = (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+ *            weights G g   = (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2)
+ *            output  A^T m = (m0 + m1 + m2, m1 - m2 - m3)
+ *   F(4, 3)  input   B^T d = (4 d0 - 5 d2 + d4, -4 d1 - 4 d2 + d3 + d4,
+ *                             4 d1 - 4 d2 - d3 + d4, -2 d1 - d2 + 2 d3 + d4,
+ *                             2 d1 - d2 - 2 d3 + d4, 4 d1 - 5 d3 + d5)
+ *            weights G g   = (g0 / 4, -(g0 + g1 + g2) / 6, -(g0 - g1 + g2) / 6,
+ *                             g0 / 24 + g1 / 12 + g2 / 6, g0 / 24 - g1 / 12 + g2 / 6, g2)
+ *            output  A^T m = (m0 + m1 + m2 + m3 + m4, m1 - m2 + 2 m3 - 2 m4,
+ *                             m1 + m2 + 4 m3 + 4 m4, m1 - m2 + 8 m3 - 8 m4 + m5)
+ * (the points 0, +-1, +-2 and infinity) give y_i = g0 d_i + g1 d_(i+1) +
+ * g2 d_(i+2) exactly in real arithmetic; in float the error grows with the
+ * larger coefficients of F(4, 3): about 1e-6 of the output's range
+ * (tests/test_nn_kernels_fast.c bounds it against the reference loops).
  *
  * Work is cut into tasks by shape only (sample, tile slice, block of tile
  * rows), each writing its own outputs with single-threaded GEMMs in a fixed
@@ -29,24 +43,27 @@
 
 #include "nn/conv_gemm.h"
 #include "nn/kernels.h"
+#include "nn/winograd_x.h"
 
-#define TILE 2          /* outputs per tile and axis */
-#define WINDOW 4        /* inputs per tile and axis: TILE + 3 - 1 */
-#define POSITIONS 64    /* WINDOW^3 transform positions xi */
+#define TILE_Z 2                         /* outputs per tile along z: F(2, 3) */
+#define WINDOW_Z 4                       /* inputs per tile along z: TILE_Z + 3 - 1 */
+#define TILE_YX 4                        /* outputs per tile along y and x: F(4, 3) */
+#define WINDOW_YX 6                      /* inputs per tile along y and x */
+#define PLANE (WINDOW_YX * WINDOW_YX)    /* transform positions per z position: 36 */
+#define POSITIONS (WINDOW_Z * PLANE)     /* transform positions xi: 144 */
 /* Target tiles per task, as the GEMMs' columns: the task's transformed
- * input and products (64 x (c_in + c_out) x tiles floats) stay near 2 MiB,
- * the L2 of a core and a half; measured on Zen 5 (one thread, 64 -> 64
- * channels on 8 x 128 x 128): 0.136 s at 1-2 MiB, 0.150 s at 4 MiB, 0.198 s
- * at 8 MiB. The GEMMs stay at least 32 wide. */
+ * input and products (144 x (c_in + c_out) x tiles floats) stay near 2 MiB,
+ * the L2 of a core and a half; measured on Zen 5 with F(2x2x2) (one thread,
+ * 64 -> 64 channels on 8 x 128 x 128): 0.136 s at 1-2 MiB, 0.150 s at 4 MiB,
+ * 0.198 s at 8 MiB. The GEMMs stay at least 32 wide. */
 #define TASK_BYTES (2u << 20)
 #define MIN_TILES 32
 #define MAX_TILES 1024
-/* Where Winograd beats the direct kernels (oneDNN), measured per layer on
- * one thread (bench/bench_drunet, docs/denoiser_kernels.md): 64 -> 64
- * channels 1.8x, 128 -> 128 1.5x, 32 -> 32 1.2x, 16 -> 16 0.95x (kept: it
- * lets the widest level of the shipped net run its ResBlocks slab-wise),
- * 256 -> 256 0.7x. So: from 16 x 16 to 128 x 128 channel pairs; not the
- * head (2 -> c0) and tail (c0 -> 1) layers. */
+/* Where Winograd beats the direct kernels (oneDNN), measured per layer
+ * (bench/bench_drunet, docs/denoiser_kernels.md): from 16 x 16 to
+ * 128 x 128 channel pairs; not the head (2 -> c0) and tail (c0 -> 1)
+ * layers, nor 256 x 256 (its 144 transformed kernels, 36 MiB, outgrow the
+ * caches). */
 #define MIN_CHANNEL_PAIRS (16 * 16)
 #define MAX_CHANNEL_PAIRS (128 * 128)
 
@@ -76,7 +93,8 @@ typedef struct {
 } wino_range;
 
 /* The cut of a layer into tasks: sample b, tile slice tz (from z_begin),
- * tile rows [ty0, ty0 + rows) of all tiles_x tiles along x. */
+ * tile rows [ty0, ty0 + rows) of all tiles_x tiles along x. Tiles are
+ * TILE_Z x TILE_YX x TILE_YX outputs. */
 typedef struct {
     int64_t tiles_z, tiles_y, tiles_x;
     int64_t rows;       /* tile rows per task (the last block may be shorter) */
@@ -86,20 +104,19 @@ typedef struct {
     int64_t slot_floats; /* per thread: V, M and the transform rows */
 } wino_plan;
 
-/* The transform rows of a task: two sets of 64 rows of tiles_x floats, one
- * input row with a zero on each side and up to two at its end, and its even
- * and odd elements (tiles_x + 1 each). */
+/* The transform rows of a task: two sets of 144 rows of tiles_x floats and
+ * the work space of the x transforms (src/nn/winograd_x.h). */
 static int64_t row_floats(int64_t tiles_x)
 {
-    return 2 * POSITIONS * tiles_x + TILE * tiles_x + 2 + 2 * (tiles_x + 1);
+    return 2 * POSITIONS * tiles_x + winograd_x_work_floats(tiles_x);
 }
 
 static wino_plan plan_make(const cbct_nn_tensor *in, int64_t c_out, int64_t z_count)
 {
     wino_plan p;
-    p.tiles_z = ceil_div(z_count, TILE);
-    p.tiles_y = ceil_div(in->h, TILE);
-    p.tiles_x = ceil_div(in->w, TILE);
+    p.tiles_z = ceil_div(z_count, TILE_Z);
+    p.tiles_y = ceil_div(in->h, TILE_YX);
+    p.tiles_x = ceil_div(in->w, TILE_YX);
     int64_t target = TASK_BYTES / (POSITIONS * (in->c + c_out) * (int64_t)sizeof(float));
     target = target < MIN_TILES ? MIN_TILES : target > MAX_TILES ? MAX_TILES : target;
     p.rows = target / p.tiles_x;
@@ -117,7 +134,7 @@ static int slots(const wino_plan *p)
     return p->tasks < processors ? (int)p->tasks : processors;
 }
 
-/* The transformed weights U: 64 c_out c_in floats. */
+/* The transformed weights U: 144 c_out c_in floats. */
 static size_t winograd_weight_floats(int64_t c_in, int64_t c_out)
 {
     return (size_t)(POSITIONS * c_out * c_in);
@@ -130,37 +147,57 @@ static size_t winograd_scratch_bytes(const cbct_nn_tensor *in, int64_t c_out)
     return (winograd_weight_floats(in->c, c_out) + slot_floats) * sizeof(float);
 }
 
-/* Channel pairs transformed together: their 64 values per position are
- * then stored as 64 runs of PAIR_BLOCK consecutive floats instead of 64
+/* Channel pairs transformed together: their 144 values per position are
+ * then stored as 144 runs of PAIR_BLOCK consecutive floats instead of 144
  * scattered floats per pair (which cost a cache miss each once U outgrows
- * the cache: 16 MiB at 256 x 256 channels). */
+ * the cache). */
 #define PAIR_BLOCK 16
 
-/* u (64 x PAIR_BLOCK) [xi][k] = (G g G^T)[xi] of the 3 x 3 x 3 kernel g. */
+/* The weight transforms G g on 3 values, in double (once per layer). */
+static void weight_1d_z(const double g[3], double t[WINDOW_Z])
+{
+    t[0] = g[0];
+    t[1] = 0.5 * (g[0] + g[1] + g[2]);
+    t[2] = 0.5 * (g[0] - g[1] + g[2]);
+    t[3] = g[2];
+}
+
+static void weight_1d_yx(const double g[3], double t[WINDOW_YX])
+{
+    t[0] = g[0] / 4.0;
+    t[1] = -(g[0] + g[1] + g[2]) / 6.0;
+    t[2] = -(g[0] - g[1] + g[2]) / 6.0;
+    t[3] = g[0] / 24.0 + g[1] / 12.0 + g[2] / 6.0;
+    t[4] = g[0] / 24.0 - g[1] / 12.0 + g[2] / 6.0;
+    t[5] = g[2];
+}
+
+/* u (144 x PAIR_BLOCK) [xi][k] = (G g G^T)[xi] of the 3 x 3 x 3 kernel g,
+ * xi = (z * 6 + y) * 6 + x. */
 static void transform_kernel(const float *g, int64_t k, float u[POSITIONS][PAIR_BLOCK])
 {
-    float gx[3][3][WINDOW], gy[3][WINDOW][WINDOW];
+    double gx[3][3][WINDOW_YX], gy[3][WINDOW_YX][WINDOW_YX];
     for (int z = 0; z < 3; z++)
         for (int y = 0; y < 3; y++) {
             const float *r = g + (z * 3 + y) * 3;
-            gx[z][y][0] = r[0];
-            gx[z][y][1] = 0.5f * (r[0] + r[1] + r[2]);
-            gx[z][y][2] = 0.5f * (r[0] - r[1] + r[2]);
-            gx[z][y][3] = r[2];
+            const double row[3] = {r[0], r[1], r[2]};
+            weight_1d_yx(row, gx[z][y]);
         }
     for (int z = 0; z < 3; z++)
-        for (int x = 0; x < WINDOW; x++) {
-            gy[z][0][x] = gx[z][0][x];
-            gy[z][1][x] = 0.5f * (gx[z][0][x] + gx[z][1][x] + gx[z][2][x]);
-            gy[z][2][x] = 0.5f * (gx[z][0][x] - gx[z][1][x] + gx[z][2][x]);
-            gy[z][3][x] = gx[z][2][x];
+        for (int x = 0; x < WINDOW_YX; x++) {
+            const double col[3] = {gx[z][0][x], gx[z][1][x], gx[z][2][x]};
+            double t[WINDOW_YX];
+            weight_1d_yx(col, t);
+            for (int y = 0; y < WINDOW_YX; y++)
+                gy[z][y][x] = t[y];
         }
-    for (int y = 0; y < WINDOW; y++)
-        for (int x = 0; x < WINDOW; x++) {
-            const float a = gy[0][y][x], b = gy[1][y][x], c = gy[2][y][x];
-            const float t[WINDOW] = {a, 0.5f * (a + b + c), 0.5f * (a - b + c), c};
-            for (int z = 0; z < WINDOW; z++)
-                u[(z * WINDOW + y) * WINDOW + x][k] = t[z];
+    for (int y = 0; y < WINDOW_YX; y++)
+        for (int x = 0; x < WINDOW_YX; x++) {
+            const double col[3] = {gy[0][y][x], gy[1][y][x], gy[2][y][x]};
+            double t[WINDOW_Z];
+            weight_1d_z(col, t);
+            for (int z = 0; z < WINDOW_Z; z++)
+                u[(z * WINDOW_YX + y) * WINDOW_YX + x][k] = (float)t[z];
         }
 }
 
@@ -188,11 +225,12 @@ static void winograd_prepare_weights(const float *weight, int64_t c_in, int64_t 
 }
 
 /* The 1D transforms on n values at a time (one per tile along x): the
- * loops the compiler vectorises. */
-static inline void input_1d(const float *restrict d0, const float *restrict d1,
-                            const float *restrict d2, const float *restrict d3,
-                            float *restrict o0, float *restrict o1, float *restrict o2,
-                            float *restrict o3, int64_t n)
+ * loops the compiler vectorises (each row its own restrict pointer, so
+ * that it needs no aliasing checks). */
+static inline void input_1d_z(const float *restrict d0, const float *restrict d1,
+                              const float *restrict d2, const float *restrict d3,
+                              float *restrict o0, float *restrict o1, float *restrict o2,
+                              float *restrict o3, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
         o0[i] = d0[i] - d2[i];
@@ -202,9 +240,16 @@ static inline void input_1d(const float *restrict d0, const float *restrict d1,
     }
 }
 
-static inline void output_1d(const float *restrict m0, const float *restrict m1,
-                             const float *restrict m2, const float *restrict m3,
-                             float *restrict y0, float *restrict y1, int64_t n)
+/* winograd_input_1d_yx on rows of n floats `step` apart, into rows `step` apart. */
+static inline void input_rows_yx(const float *d, float *o, int64_t step, int64_t n)
+{
+    winograd_input_1d_yx(d, d + step, d + 2 * step, d + 3 * step, d + 4 * step, d + 5 * step, o,
+                o + step, o + 2 * step, o + 3 * step, o + 4 * step, o + 5 * step, n);
+}
+
+static inline void output_1d_z(const float *restrict m0, const float *restrict m1,
+                               const float *restrict m2, const float *restrict m3,
+                               float *restrict y0, float *restrict y1, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
         y0[i] = m0[i] + m1[i] + m2[i];
@@ -212,8 +257,15 @@ static inline void output_1d(const float *restrict m0, const float *restrict m1,
     }
 }
 
+/* winograd_output_1d_yx on rows of n floats `step` apart, into rows `step` apart. */
+static inline void output_rows_yx(const float *m, float *y, int64_t step, int64_t n)
+{
+    winograd_output_1d_yx(m, m + step, m + 2 * step, m + 3 * step, m + 4 * step, m + 5 * step, y,
+                 y + step, y + 2 * step, y + 3 * step, n);
+}
+
 /* V[xi][ic][t] for the task's tiles: per input channel and tile row, the
- * 4 x 4 input rows (zero outside the volume) are transformed along x for
+ * 4 x 6 input rows (zero outside the volume) are transformed along x for
  * every tile of the row at once, then along y and z. `rows` holds
  * row_floats(tiles_x) floats. */
 static void transform_input(const cbct_nn_tensor *in, const wino_range *g, int64_t b,
@@ -221,49 +273,35 @@ static void transform_input(const cbct_nn_tensor *in, const wino_range *g, int64
                             float *restrict v, float *restrict rows)
 {
     const int64_t tw = p->tiles_x, w = in->w, stride = in->c * p->tiles;
-    const int64_t plane_yx = WINDOW * WINDOW * tw;
-    float *restrict after_x = rows;                      /* [i][j][c][tx] */
-    float *restrict after_y = rows + POSITIONS * tw;     /* [i][b][c][tx] */
-    float *restrict padded = after_y + POSITIONS * tw;   /* input x = -1 .. 2 tw */
-    float *restrict even = padded + TILE * tw + 2;       /* x = 2 t - 1, t = 0 .. tw */
-    float *restrict odd = even + tw + 1;                 /* x = 2 t */
-    padded[0] = 0.0f;
-    for (int64_t x = w + 1; x < TILE * tw + 2; x++)
-        padded[x] = 0.0f;
+    const int64_t plane = PLANE * tw;
+    float *restrict after_x = rows;                    /* [i][j][k][tx] */
+    float *restrict after_y = rows + POSITIONS * tw;   /* [i][l][k][tx] */
+    float *restrict work = after_y + POSITIONS * tw;   /* winograd_x_work_floats(tw) */
     for (int64_t ic = 0; ic < in->c; ic++) {
-        const float *plane = cbct_nn_channel(in, b, ic);
+        const float *channel = cbct_nn_channel(in, b, ic);
         for (int64_t r = 0; r < n_rows; r++) {
             const int64_t ty = ty0 + r;
-            for (int i = 0; i < WINDOW; i++)
-                for (int j = 0; j < WINDOW; j++) {
-                    const int64_t z = g->z_begin + TILE * tz - 1 + i, y = TILE * ty - 1 + j;
-                    float *o = after_x + (i * WINDOW + j) * WINDOW * tw;
-                    if (z < 0 || z >= g->depth || y < 0 || y >= in->h) {
-                        memset(o, 0, WINDOW * (size_t)tw * sizeof(float));
-                        continue;
-                    }
-                    memcpy(padded + 1, plane + ((z - g->in_z0) * in->h + y) * w,
-                           (size_t)w * sizeof(float));
-                    for (int64_t t = 0; t <= tw; t++) {
-                        even[t] = padded[TILE * t];
-                        odd[t] = padded[TILE * t + 1];
-                    }
-                    /* tile tx reads x = 2 tx - 1 .. 2 tx + 2 */
-                    input_1d(even, odd, even + 1, odd + 1, o, o + tw, o + 2 * tw, o + 3 * tw,
-                             tw);
+            for (int i = 0; i < WINDOW_Z; i++)
+                for (int j = 0; j < WINDOW_YX; j++) {
+                    const int64_t z = g->z_begin + TILE_Z * tz - 1 + i;
+                    const int64_t y = TILE_YX * ty - 1 + j;
+                    float *o = after_x + (i * WINDOW_YX + j) * WINDOW_YX * tw;
+                    if (z < 0 || z >= g->depth || y < 0 || y >= in->h)
+                        memset(o, 0, WINDOW_YX * (size_t)tw * sizeof(float));
+                    else
+                        winograd_input_x(channel + ((z - g->in_z0) * in->h + y) * w, w, tw, o,
+                                         work);
                 }
-            for (int i = 0; i < WINDOW; i++) { /* along y: (i, j) rows -> (i, b) rows */
-                const float *s = after_x + i * plane_yx;
-                float *o = after_y + i * plane_yx;
-                const int64_t n = WINDOW * tw;
-                input_1d(s, s + n, s + 2 * n, s + 3 * n, o, o + n, o + 2 * n, o + 3 * n, n);
+            for (int i = 0; i < WINDOW_Z; i++) { /* along y: (i, j) rows -> (i, l) rows */
+                input_rows_yx(after_x + i * plane, after_y + i * plane, WINDOW_YX * tw,
+                              WINDOW_YX * tw);
             }
-            for (int64_t yx = 0; yx < WINDOW * WINDOW; yx++) { /* along z, into V */
+            for (int64_t yx = 0; yx < PLANE; yx++) { /* along z, into V */
                 const float *s = after_y + yx * tw;
                 float *o = v + (yx * in->c + ic) * p->tiles + r * tw;
-                const int64_t step = WINDOW * WINDOW * stride;
-                input_1d(s, s + plane_yx, s + 2 * plane_yx, s + 3 * plane_yx, o, o + step,
-                         o + 2 * step, o + 3 * step, tw);
+                const int64_t step = PLANE * stride;
+                input_1d_z(s, s + plane, s + 2 * plane, s + 3 * plane, o, o + step, o + 2 * step,
+                           o + 3 * step, tw);
             }
         }
     }
@@ -274,54 +312,36 @@ static void transform_output(const float *restrict m, const wino_range *g, int64
                              int64_t tz, int64_t ty0, int64_t n_rows, const wino_plan *p,
                              cbct_nn_tensor *out, int accumulate, float *restrict rows)
 {
-    const int64_t tw = p->tiles_x, stride = out->c * p->tiles, plane_yx = WINDOW * WINDOW * tw;
-    float *restrict after_z = rows;                 /* [a][y4][x4][tx] */
-    float *restrict after_y = rows + 2 * plane_yx;  /* [a][b][x4][tx] */
-    float *restrict even = after_y + plane_yx;      /* outputs x = 2 tx */
-    float *restrict odd = even + tw;                /* outputs x = 2 tx + 1 */
-    const int64_t pairs = out->w / 2;               /* whole tiles along x */
+    const int64_t tw = p->tiles_x, stride = out->c * p->tiles, plane = PLANE * tw;
+    const int64_t block_yx = TILE_YX * WINDOW_YX * tw;       /* one z output after y */
+    float *restrict after_z = rows;                         /* [a][l][k][tx] */
+    float *restrict after_y = rows + TILE_Z * plane;        /* [a][c][k][tx] */
+    float *restrict work = after_y + TILE_Z * block_yx;     /* winograd_x_work_floats(tw) */
     for (int64_t oc = 0; oc < out->c; oc++) {
-        float *plane = cbct_nn_channel(out, b, oc);
+        float *channel = cbct_nn_channel(out, b, oc);
         for (int64_t r = 0; r < n_rows; r++) {
             const int64_t ty = ty0 + r;
-            for (int64_t yx = 0; yx < WINDOW * WINDOW; yx++) { /* along z */
+            for (int64_t yx = 0; yx < PLANE; yx++) { /* along z */
                 const float *s = m + (yx * out->c + oc) * p->tiles + r * tw;
-                const int64_t step = WINDOW * WINDOW * stride;
-                output_1d(s, s + step, s + 2 * step, s + 3 * step, after_z + yx * tw,
-                          after_z + plane_yx + yx * tw, tw);
+                const int64_t step = PLANE * stride;
+                output_1d_z(s, s + step, s + 2 * step, s + 3 * step, after_z + yx * tw,
+                            after_z + plane + yx * tw, tw);
             }
-            for (int a = 0; a < TILE; a++) { /* along y */
-                const float *s = after_z + a * plane_yx;
-                const int64_t n = WINDOW * tw;
-                output_1d(s, s + n, s + 2 * n, s + 3 * n, after_y + a * TILE * n,
-                          after_y + (a * TILE + 1) * n, n);
+            for (int a = 0; a < TILE_Z; a++) { /* along y */
+                output_rows_yx(after_z + a * plane, after_y + a * block_yx, WINDOW_YX * tw,
+                               WINDOW_YX * tw);
             }
-            for (int a = 0; a < TILE; a++) {
-                const int64_t z = g->z_begin + TILE * tz + a;
+            for (int a = 0; a < TILE_Z; a++) {
+                const int64_t z = g->z_begin + TILE_Z * tz + a;
                 if (z >= g->z_end)
                     break;
-                for (int bb = 0; bb < TILE; bb++) {
-                    const int64_t y = TILE * ty + bb;
+                for (int c = 0; c < TILE_YX; c++) {
+                    const int64_t y = TILE_YX * ty + c;
                     if (y >= out->h)
                         break;
-                    const float *s = after_y + (a * TILE + bb) * WINDOW * tw;
-                    float *restrict dst = plane + ((z - g->out_z0) * out->h + y) * out->w;
-                    output_1d(s, s + tw, s + 2 * tw, s + 3 * tw, even, odd, tw); /* along x */
-                    if (accumulate) {
-                        for (int64_t tx = 0; tx < pairs; tx++) {
-                            dst[TILE * tx] += even[tx];
-                            dst[TILE * tx + 1] += odd[tx];
-                        }
-                        if (out->w % 2)
-                            dst[out->w - 1] += even[tw - 1];
-                    } else {
-                        for (int64_t tx = 0; tx < pairs; tx++) {
-                            dst[TILE * tx] = even[tx];
-                            dst[TILE * tx + 1] = odd[tx];
-                        }
-                        if (out->w % 2)
-                            dst[out->w - 1] = even[tw - 1];
-                    }
+                    float *dst = channel + ((z - g->out_z0) * out->h + y) * out->w;
+                    winograd_output_x(after_y + a * block_yx + c * WINDOW_YX * tw, tw, dst,
+                                      out->w, accumulate, work);
                 }
             }
         }
