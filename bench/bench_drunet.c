@@ -19,10 +19,15 @@
  *
  * Usage: bench_drunet [--large] [--threads T] [--repeat N] [--no-reference]
  *                     [--ops-only] [--model PATH [--model-only]]
+ *                     [--batch N] [--patch D,H,W]
  * --repeat N: each network case is the best of N forward passes (1).
+ * --batch N, --patch D,H,W: only that batch size / patch (bench/peers/
+ * alternates single cases with PyTorch's, so that a slow phase of a shared
+ * machine falls on both sides).
  * --model-only times only the --model network (for bench/peers/, which
  * runs PyTorch on the same weights beside it). */
 #include <cblas.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +206,7 @@ static void time_network(cbct_drunet *net, const char *model, cbct_nn_kernel ker
 int main(int argc, char **argv)
 {
     int large = 0, reference = 1, threads = 0, networks = 1, model_only = 0, repeat = 1;
+    int64_t only_batch = 0, only_patch[3] = {0, 0, 0};
     const char *model = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--large"))
@@ -217,9 +223,17 @@ int main(int argc, char **argv)
             repeat = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--model") && i + 1 < argc)
             model = argv[++i];
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc && atoi(argv[i + 1]) > 0)
+            only_batch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--patch") && i + 1 < argc &&
+                 sscanf(argv[i + 1], "%" SCNd64 ",%" SCNd64 ",%" SCNd64, &only_patch[0],
+                        &only_patch[1], &only_patch[2]) == 3 &&
+                 only_patch[0] > 0 && only_patch[1] > 0 && only_patch[2] > 0)
+            i++;
         else {
             fprintf(stderr, "usage: bench_drunet [--large] [--threads T] [--repeat N] "
-                            "[--no-reference] [--ops-only] [--model PATH [--model-only]]\n");
+                            "[--no-reference] [--ops-only] [--model PATH [--model-only]] "
+                            "[--batch N] [--patch D,H,W]\n");
             return 2;
         }
     }
@@ -283,11 +297,19 @@ int main(int argc, char **argv)
         die("cbct_drunet_create_random");
     if (model && cbct_drunet_load(model, &nets[1]) != CBCT_OK)
         die(model);
-    const int64_t patches[2][3] = {{8, 128, 128}, {8, 256, 256}};
-    const int64_t batches[3] = {1, 2, 4};
+    int64_t patches[2][3] = {{8, 128, 128}, {8, 256, 256}}, batches[3] = {1, 2, 4};
+    int n_patches = 1 + large, n_batches = 3;
+    if (only_patch[0]) {
+        memcpy(patches[0], only_patch, sizeof only_patch);
+        n_patches = 1;
+    }
+    if (only_batch) {
+        batches[0] = only_batch;
+        n_batches = 1;
+    }
     for (int m = model_only && model ? 1 : 0; m < 2 && nets[m]; m++)
-        for (int p = 0; p < 1 + large; p++)
-            for (int b = 0; b < 3; b++)
+        for (int p = 0; p < n_patches; p++)
+            for (int b = 0; b < n_batches; b++)
                 for (int k = 0; k < 2; k++) /* Winograd and direct side by side */
                     time_network(nets[m], names[m], k ? CBCT_NN_KERNEL_DIRECT : CBCT_NN_KERNEL_FAST,
                                  batches[b], patches[p][0], patches[p][1], patches[p][2], repeat,
