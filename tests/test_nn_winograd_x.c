@@ -73,10 +73,10 @@ static void check_input(int64_t w, version which, unsigned long long *seed)
     for (int64_t x = 0; x < w; x++)
         row[GUARD + x] = check_random(seed);
     if (which == PORTABLE)
-        winograd_input_x_portable(row + GUARD, w, tw, o + GUARD, work);
+        winograd_input_x_portable(row + GUARD, w, tw, o + GUARD, tw, work);
 #ifdef __AVX512F__
     else
-        winograd_input_x_avx512(row + GUARD, w, tw, o + GUARD);
+        winograd_input_x_avx512(row + GUARD, w, tw, o + GUARD, tw);
 #endif
     int same = 1;
     for (int64_t t = 0; t < tw; t++) {

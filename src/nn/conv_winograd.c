@@ -104,8 +104,10 @@ typedef struct {
     int64_t slot_floats; /* per thread: V, M and the transform rows */
 } wino_plan;
 
-/* The transform rows of a task: two sets of 144 rows of tiles_x floats and
- * the work space of the x transforms (src/nn/winograd_x.h). */
+/* The transform rows of a task: two sets of 144 rows of tiles_x floats (the
+ * output transform; the input transform's 2 x 24 rows of w <= 4 tiles_x
+ * floats and a row of zeros fit there) and the work space of the x
+ * transforms (src/nn/winograd_x.h). */
 static int64_t row_floats(int64_t tiles_x)
 {
     return 2 * POSITIONS * tiles_x + winograd_x_work_floats(tiles_x);
@@ -265,44 +267,45 @@ static inline void output_rows_yx(const float *m, float *y, int64_t step, int64_
 }
 
 /* V[xi][ic][t] for the task's tiles: per input channel and tile row, the
- * 4 x 6 input rows (zero outside the volume) are transformed along x for
- * every tile of the row at once, then along y and z. `rows` holds
+ * 4 x 6 input rows (zero outside the volume) are transformed along z
+ * straight from the tensor, then along y, each step on whole rows, and last
+ * along x into V (the order that moves the fewest floats: 4 x 6 rows of w
+ * after z and y instead of 144 rows of tiles_x). `rows` holds
  * row_floats(tiles_x) floats. */
 static void transform_input(const cbct_nn_tensor *in, const wino_range *g, int64_t b,
                             int64_t tz, int64_t ty0, int64_t n_rows, const wino_plan *p,
                             float *restrict v, float *restrict rows)
 {
     const int64_t tw = p->tiles_x, w = in->w, stride = in->c * p->tiles;
-    const int64_t plane = PLANE * tw;
-    float *restrict after_x = rows;                    /* [i][j][k][tx] */
-    float *restrict after_y = rows + POSITIONS * tw;   /* [i][l][k][tx] */
-    float *restrict work = after_y + POSITIONS * tw;   /* winograd_x_work_floats(tw) */
+    const int64_t block = WINDOW_YX * w;                /* one z position's 6 rows */
+    float *restrict after_z = rows;                     /* [i][j][x] */
+    float *restrict after_y = rows + WINDOW_Z * block;  /* [i][l][x] */
+    float *restrict zeros = after_y + WINDOW_Z * block; /* one row outside the volume */
+    float *restrict work = zeros + w;                   /* winograd_x_work_floats(tw) */
+    memset(zeros, 0, (size_t)w * sizeof(float));
     for (int64_t ic = 0; ic < in->c; ic++) {
         const float *channel = cbct_nn_channel(in, b, ic);
         for (int64_t r = 0; r < n_rows; r++) {
             const int64_t ty = ty0 + r;
-            for (int i = 0; i < WINDOW_Z; i++)
-                for (int j = 0; j < WINDOW_YX; j++) {
+            for (int j = 0; j < WINDOW_YX; j++) { /* along z: (i, j) rows */
+                const int64_t y = TILE_YX * ty - 1 + j;
+                const float *d[WINDOW_Z];
+                for (int i = 0; i < WINDOW_Z; i++) {
                     const int64_t z = g->z_begin + TILE_Z * tz - 1 + i;
-                    const int64_t y = TILE_YX * ty - 1 + j;
-                    float *o = after_x + (i * WINDOW_YX + j) * WINDOW_YX * tw;
-                    if (z < 0 || z >= g->depth || y < 0 || y >= in->h)
-                        memset(o, 0, WINDOW_YX * (size_t)tw * sizeof(float));
-                    else
-                        winograd_input_x(channel + ((z - g->in_z0) * in->h + y) * w, w, tw, o,
-                                         work);
+                    const int inside = z >= 0 && z < g->depth && y >= 0 && y < in->h;
+                    d[i] = inside ? channel + ((z - g->in_z0) * in->h + y) * w : zeros;
                 }
-            for (int i = 0; i < WINDOW_Z; i++) { /* along y: (i, j) rows -> (i, l) rows */
-                input_rows_yx(after_x + i * plane, after_y + i * plane, WINDOW_YX * tw,
-                              WINDOW_YX * tw);
+                float *o = after_z + j * w;
+                input_1d_z(d[0], d[1], d[2], d[3], o, o + block, o + 2 * block, o + 3 * block, w);
             }
-            for (int64_t yx = 0; yx < PLANE; yx++) { /* along z, into V */
-                const float *s = after_y + yx * tw;
-                float *o = v + (yx * in->c + ic) * p->tiles + r * tw;
-                const int64_t step = PLANE * stride;
-                input_1d_z(s, s + plane, s + 2 * plane, s + 3 * plane, o, o + step, o + 2 * step,
-                           o + 3 * step, tw);
-            }
+            for (int i = 0; i < WINDOW_Z; i++) /* along y: (i, l) rows */
+                input_rows_yx(after_z + i * block, after_y + i * block, w, w);
+            for (int i = 0; i < WINDOW_Z; i++) /* along x, into V */
+                for (int l = 0; l < WINDOW_YX; l++) {
+                    const int64_t xi = (i * WINDOW_YX + l) * WINDOW_YX;
+                    winograd_input_x(after_y + i * block + l * w, w, tw,
+                                     v + (xi * in->c + ic) * p->tiles + r * tw, stride, work);
+                }
         }
     }
 }

@@ -65,10 +65,11 @@ static inline int64_t winograd_x_work_floats(int64_t tw)
     return 8 * (tw + 1);
 }
 
-/* o + k tw, k = 0 .. 5: B^T along x of the row (w floats) for tiles
- * 0 .. tw - 1 (4 tw >= w). */
+/* o + k o_step, k = 0 .. 5 (o_step >= tw): B^T along x of the row (w
+ * floats) for tiles 0 .. tw - 1 (4 tw >= w). */
 static inline void winograd_input_x_portable(const float *row, int64_t w, int64_t tw,
-                                             float *restrict o, float *restrict work)
+                                             float *restrict o, int64_t o_step,
+                                             float *restrict work)
 {
     const int64_t n = tw + 1;
     float *padded = work;         /* x = -1 .. 4 tw + 2 */
@@ -81,7 +82,8 @@ static inline void winograd_input_x_portable(const float *row, int64_t w, int64_
         for (int q = 0; q < 4; q++)
             phase[q * n + t] = padded[4 * t + q];
     winograd_input_1d_yx(phase, phase + n, phase + 2 * n, phase + 3 * n, phase + 1, phase + n + 1,
-                         o, o + tw, o + 2 * tw, o + 3 * tw, o + 4 * tw, o + 5 * tw, tw);
+                         o, o + o_step, o + 2 * o_step, o + 3 * o_step, o + 4 * o_step,
+                         o + 5 * o_step, tw);
 }
 
 /* dst[x] (+)= A^T along x of m + k tw, k = 0 .. 5, for x in [0, w). */
@@ -113,7 +115,7 @@ static inline __mmask16 winograd_first(int64_t n)
 }
 
 static inline void winograd_input_x_avx512(const float *row, int64_t w, int64_t tw,
-                                           float *restrict o)
+                                           float *restrict o, int64_t o_step)
 {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
                                            30);
@@ -154,11 +156,11 @@ static inline void winograd_input_x_avx512(const float *row, int64_t w, int64_t 
             _mm512_sub_ps(_mm512_mul_ps(four, d1), _mm512_mul_ps(five, d3)), d5);
         const __mmask16 keep = winograd_first(tw - t0);
         _mm512_mask_storeu_ps(o + t0, keep, r0);
-        _mm512_mask_storeu_ps(o + tw + t0, keep, _mm512_add_ps(a_, b_));
-        _mm512_mask_storeu_ps(o + 2 * tw + t0, keep, _mm512_sub_ps(a_, b_));
-        _mm512_mask_storeu_ps(o + 3 * tw + t0, keep, _mm512_add_ps(c_, e_));
-        _mm512_mask_storeu_ps(o + 4 * tw + t0, keep, _mm512_sub_ps(c_, e_));
-        _mm512_mask_storeu_ps(o + 5 * tw + t0, keep, r5);
+        _mm512_mask_storeu_ps(o + o_step + t0, keep, _mm512_add_ps(a_, b_));
+        _mm512_mask_storeu_ps(o + 2 * o_step + t0, keep, _mm512_sub_ps(a_, b_));
+        _mm512_mask_storeu_ps(o + 3 * o_step + t0, keep, _mm512_add_ps(c_, e_));
+        _mm512_mask_storeu_ps(o + 4 * o_step + t0, keep, _mm512_sub_ps(c_, e_));
+        _mm512_mask_storeu_ps(o + 5 * o_step + t0, keep, r5);
     }
 }
 
@@ -207,13 +209,13 @@ static inline void winograd_output_x_avx512(const float *m, int64_t tw, float *r
 
 /* The versions the kernel runs. `work`: winograd_x_work_floats(tw). */
 static inline void winograd_input_x(const float *row, int64_t w, int64_t tw, float *restrict o,
-                                    float *restrict work)
+                                    int64_t o_step, float *restrict work)
 {
 #ifdef __AVX512F__
     (void)work;
-    winograd_input_x_avx512(row, w, tw, o);
+    winograd_input_x_avx512(row, w, tw, o, o_step);
 #else
-    winograd_input_x_portable(row, w, tw, o, work);
+    winograd_input_x_portable(row, w, tw, o, o_step, work);
 #endif
 }
 
