@@ -34,9 +34,11 @@
  *
  * Work is cut into tasks by shape only (sample, tile slice, block of tile
  * rows), each writing its own outputs with single-threaded GEMMs in a fixed
- * order: results are bit-identical for any thread count. 2D networks
- * (k_d = 1) and layers outside the channel counts where it is faster fall
- * back to the base table's conv3 (oneDNN when built with it, else im2col). */
+ * order: results are bit-identical for any thread count. Layers with one
+ * output channel (the tail) run cbct_nn_conv3_to_one (src/nn/conv_single.c);
+ * other 2D layers (k_d = 1) and layers outside the channel counts where
+ * Winograd is faster fall back to the base table's conv3 (oneDNN when built
+ * with it, else im2col). */
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
@@ -391,6 +393,10 @@ static void run(const cbct_nn_tensor *in, const wino_range *g, const float *weig
 static void winograd_conv3(const cbct_nn_tensor *in, const float *weight, int k_d,
                            cbct_nn_tensor *out, int accumulate, float *scratch)
 {
+    if (out->c == 1) {
+        cbct_nn_conv3_to_one(in, weight, k_d, out, accumulate, scratch);
+        return;
+    }
     if (!winograd_applies(in, out->c, k_d)) {
         base_table()->conv3(in, weight, k_d, out, accumulate, scratch);
         return;
@@ -409,6 +415,8 @@ static void winograd_conv3_slices(const cbct_nn_tensor *in, int64_t in_z0, int64
 
 static size_t scratch_winograd(cbct_nn_op op, const cbct_nn_tensor *in, int64_t c_out, int k_d)
 {
+    if (op == CBCT_NN_OP_CONV3 && c_out == 1)
+        return cbct_nn_conv3_to_one_scratch_bytes(in);
     if (op == CBCT_NN_OP_CONV3 && winograd_applies(in, c_out, k_d))
         return winograd_scratch_bytes(in, c_out);
     return base_table()->scratch_bytes(op, in, c_out, k_d);

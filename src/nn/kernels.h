@@ -69,6 +69,12 @@ void cbct_nn_add(cbct_nn_tensor *x, const cbct_nn_tensor *y); /* x += y */
 /* x = max(x, 0) on slices [z0, z1) of every sample and channel. */
 void cbct_nn_relu_slices(cbct_nn_tensor *x, int64_t z0, int64_t z1);
 
+/* conv3 to one output channel, rows summed directly (src/nn/conv_single.c):
+ * the FAST table's tail layer. Scratch: one row of floats per processor. */
+void cbct_nn_conv3_to_one(const cbct_nn_tensor *in, const float *weight, int k_d,
+                          cbct_nn_tensor *out, int accumulate, float *scratch);
+size_t cbct_nn_conv3_to_one_scratch_bytes(const cbct_nn_tensor *in);
+
 /* The table for a choice; CBCT_NN_KERNEL_FAST is the fastest available. */
 const cbct_nn_kernels *cbct_nn_kernels_get(cbct_nn_kernel which);
 
@@ -77,9 +83,10 @@ extern const cbct_nn_kernels cbct_nn_kernels_reference;
 /* im2col + single-threaded OpenBLAS sgemm per task, tasks in parallel
  * (src/nn/conv_gemm*.c): the DIRECT choice without oneDNN. */
 extern const cbct_nn_kernels cbct_nn_kernels_gemm;
-/* conv3 by Winograd F(2x2x2, 3x3x3) on OpenBLAS (src/nn/conv_winograd.c)
+/* conv3 by Winograd F(2x4x4, 3x3x3) on OpenBLAS (src/nn/conv_winograd.c)
  * where it applies and is faster (3D, 16 x 16 to 128 x 128 channel pairs),
- * the DIRECT table (oneDNN or im2col) for the rest. */
+ * cbct_nn_conv3_to_one for one output channel, the DIRECT table (oneDNN or
+ * im2col) for the rest. */
 extern const cbct_nn_kernels cbct_nn_kernels_winograd;
 #ifdef CBCT_HAVE_DNNL
 /* Built with -DCBCT_DNNL=ON (src/nn/conv_dnnl*.c): conv3 on oneDNN over
