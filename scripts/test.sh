@@ -49,6 +49,12 @@ cmake --build "$b-valgrind" -j "$jobs" --target cbct_tool
 grep -q 'cli_valgrind .* Passed' "$b-valgrind/valgrind.log" ||
   { echo "test.sh: the valgrind test did not run (see above)" >&2; exit 1; }
 
+stage "Portable build (no -march=native): the C paths of the SIMD kernels"
+portable_tests="test_nn_winograd_x test_nn_kernels_fast test_nn_shipped_model test_nn_drunet_reference"
+portable_tests="$portable_tests test_projector_simd test_projector_adjoint"
+cmake --build "$b-valgrind" -j "$jobs" --target $portable_tests
+(cd "$b-valgrind" && ctest --output-on-failure -R "^(${portable_tests// /|})\$")
+
 stage "ThreadSanitizer (OpenMP kernels; clang + libomp)"
 scripts/tsan.sh
 
