@@ -15,7 +15,7 @@
  * (deepinv pads sizes under 32, so 8 slices run as 16): 2 c_in c_out
  * taps per output voxel (per input voxel for the transposed conv), the
  * direct method's count whatever the kernel: for Winograd, whose GEMMs do
- * 64 / 216 of those multiplications, it is an effective rate.
+ * 144 / 864 of those multiplications, it is an effective rate.
  *
  * Usage: bench_drunet [--large] [--threads T] [--repeat N] [--no-reference]
  *                     [--ops-only] [--model PATH [--model-only]]

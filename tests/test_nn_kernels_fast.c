@@ -127,7 +127,7 @@ static void check_scratch_size(const cbct_nn_kernels *k)
     if (k != &cbct_nn_kernels_gemm) /* slabs + weights of 512 x 512 x 27 + scratchpad */
         limit = 2 * (size_t)CBCT_DNNL_SLAB_BYTES + 29 * mib + limit;
 #endif
-    if (k == &cbct_nn_kernels_winograd) /* transformed weights up to 128^2 x 64 floats */
+    if (k == &cbct_nn_kernels_winograd) /* per thread ~2 MiB tasks; 64^2 x 144 weights */
         limit += (size_t)omp_get_num_procs() * 2 * mib + 4 * mib;
     const cbct_nn_tensor top = {1, 64, 8, 128, 128, NULL}, deep = {1, 512, 1, 16, 16, NULL};
     const cbct_nn_tensor wide = {1, 64, 1, 512, 512, NULL};

@@ -39,7 +39,7 @@ const cbct_drunet_config *cbct_drunet_get_config(const cbct_drunet *net);
 /* Which convolution kernels inference uses. */
 typedef enum {
     CBCT_NN_KERNEL_FAST = 0,  /* the fastest available (default): Winograd
-                                 F(2x2x2, 3x3x3) for the 3D 3x3x3 layers */
+                                 F(2x4x4, 3x3x3) for the 3D 3x3x3 layers */
     CBCT_NN_KERNEL_REFERENCE, /* plain loops, for tests */
     CBCT_NN_KERNEL_DIRECT     /* direct convolutions only (oneDNN, or im2col +
                                  OpenBLAS): plain summation, as PyTorch */

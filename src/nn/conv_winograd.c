@@ -55,17 +55,18 @@
 #define POSITIONS (WINDOW_Z * PLANE)     /* transform positions xi: 144 */
 /* Target tiles per task, as the GEMMs' columns: the task's transformed
  * input and products (144 x (c_in + c_out) x tiles floats) stay near 2 MiB,
- * the L2 of a core and a half; measured on Zen 5 with F(2x2x2) (one thread,
- * 64 -> 64 channels on 8 x 128 x 128): 0.136 s at 1-2 MiB, 0.150 s at 4 MiB,
- * 0.198 s at 8 MiB. The GEMMs stay at least 32 wide. */
+ * the L2 of a core and a half. Measured on Zen 5 (one thread, 16 -> 16
+ * channels on 16 x 128 x 128 and 16 x 256 x 256, 64 -> 64 on 8 x 128 x 128):
+ * 0.5, 1, 2 and 4 MiB within 3% of each other (F(2x2x2) was 10% slower at
+ * 4 MiB and 45% at 8 MiB). The GEMMs stay at least 32 wide. */
 #define TASK_BYTES (2u << 20)
 #define MIN_TILES 32
 #define MAX_TILES 1024
-/* Where Winograd beats the direct kernels (oneDNN), measured per layer
- * (bench/bench_drunet, docs/denoiser_kernels.md): from 16 x 16 to
- * 128 x 128 channel pairs; not the head (2 -> c0) and tail (c0 -> 1)
- * layers, nor 256 x 256 (its 144 transformed kernels, 36 MiB, outgrow the
- * caches). */
+/* Where Winograd runs, measured per layer against oneDNN (bench/bench_drunet,
+ * docs/denoiser_kernels.md): from 16 x 16 channel pairs (2.2x faster) to
+ * 128 x 128 (2.5x); not the head (2 -> c0, 32 pairs), nor 256 x 256: 1.5x
+ * faster, but its transformed weights take 36 MiB per layer, which raised
+ * the full net's peak by 38% for about 5% of its time. */
 #define MIN_CHANNEL_PAIRS (16 * 16)
 #define MAX_CHANNEL_PAIRS (128 * 128)
 
@@ -248,7 +249,7 @@ static inline void input_1d_z(const float *restrict d0, const float *restrict d1
 static inline void input_rows_yx(const float *d, float *o, int64_t step, int64_t n)
 {
     winograd_input_1d_yx(d, d + step, d + 2 * step, d + 3 * step, d + 4 * step, d + 5 * step, o,
-                o + step, o + 2 * step, o + 3 * step, o + 4 * step, o + 5 * step, n);
+                         o + step, o + 2 * step, o + 3 * step, o + 4 * step, o + 5 * step, n);
 }
 
 static inline void output_1d_z(const float *restrict m0, const float *restrict m1,
@@ -265,7 +266,7 @@ static inline void output_1d_z(const float *restrict m0, const float *restrict m
 static inline void output_rows_yx(const float *m, float *y, int64_t step, int64_t n)
 {
     winograd_output_1d_yx(m, m + step, m + 2 * step, m + 3 * step, m + 4 * step, m + 5 * step, y,
-                 y + step, y + 2 * step, y + 3 * step, n);
+                          y + step, y + 2 * step, y + 3 * step, n);
 }
 
 /* V[xi][ic][t] for the task's tiles: per input channel and tile row, the
