@@ -17,8 +17,10 @@ its metadata), then for each patch and batch size times:
 --allocator heap runs both sides with glibc's large blocks kept in the heap
 (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_ large: what the cbct command
 sets with mallopt): fresh activations then reuse freed memory instead of
-new pages from mmap, whose page faults cost PyTorch up to 40% of a forward
-pass here (default: glibc's default policy on both sides).
+new pages from mmap, whose page faults made PyTorch up to 1.9x slower
+here (default: glibc's default policy on both sides).
+--rounds R alternates a PyTorch process and a cbct process per case R
+times (the best time of each side counts; every round's ratio is kept).
 Prints JSON with the ratios (speed-up = torch seconds / cbct seconds, in wall
 and in CPU time of each process; memory = cbct peak / torch peak), cbct's
 GFLOP/s against the sgemm rate bench_drunet measures in the same run, and
@@ -29,7 +31,7 @@ environment of scripts/install-peers.sh):
   /usr/bin/python3 bench/peers/drunet_vs_torch.py --bench build/bench/bench_drunet \
       [--model models/drunet3d_small.safetensors | --channels 64,128,256,512 --nb 4] \
       [--patch 8,128,128 [--patch 8,256,256]] [--batches 1,2,4] [--threads 2] [--repeat 3] \
-      [--allocator default|heap]
+      [--rounds 2] [--allocator default|heap]
 """
 import argparse
 import gc

@@ -12,7 +12,9 @@
 
 #include "nn/kernels.h"
 
-/* acc[x] += w0 row[x - 1] + w1 row[x] + w2 row[x + 1], zero outside [0, n). */
+/* acc[x] += w0 row[x - 1] + w1 row[x] + w2 row[x + 1], zero outside [0, n).
+ * The reference loops (src/nn/conv_ref.c, row_taps3) have their own copy on
+ * purpose: they are the yardstick this kernel is tested against. */
 static void add_row_taps(float *restrict acc, const float *restrict row, const float *w,
                          int64_t n)
 {
