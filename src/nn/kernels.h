@@ -70,7 +70,8 @@ void cbct_nn_add(cbct_nn_tensor *x, const cbct_nn_tensor *y); /* x += y */
 void cbct_nn_relu_slices(cbct_nn_tensor *x, int64_t z0, int64_t z1);
 
 /* conv3 to one output channel, rows summed directly (src/nn/conv_single.c):
- * the FAST table's tail layer. Scratch: one row of floats per processor. */
+ * the FAST table's tail layer. Scratch: a block of 8 rows of floats per
+ * processor (cbct_nn_conv3_to_one_scratch_bytes). */
 void cbct_nn_conv3_to_one(const cbct_nn_tensor *in, const float *weight, int k_d,
                           cbct_nn_tensor *out, int accumulate, float *scratch);
 size_t cbct_nn_conv3_to_one_scratch_bytes(const cbct_nn_tensor *in);
